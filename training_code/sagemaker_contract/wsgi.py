@@ -1,0 +1,131 @@
+"""The HTTP half of the hosting contract: a WSGI application around inference handler hooks.
+
+A handler is a module with the SageMaker inference toolkit's hooks, ``model_fn(model_dir)``,
+``input_fn(body, content_type)``, ``predict_fn(data, model)`` and ``output_fn(prediction,
+accept)``, so the same ``inference.py`` runs here and in AWS's PyTorch inference containers.
+
+Routes: ``GET /ping`` answers 200 (the app exists only once the model is loaded);
+``POST /invocations`` answers the prediction, or 4xx with a plain-text message for a request the
+client got wrong (400 malformed or empty body, 406 Accept, 413 too large, 415 Content-Type) and
+500 for anything else, which is logged and never takes the server down.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from sagemaker_contract.errors import RequestError
+from sagemaker_contract.payloads import negotiate
+
+#: botocore's InvokeEndpoint Body limit (6 MB) and SageMaker's real-time payload limit.
+DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024
+#: A too-large body is read and discarded up to this many times the limit, so that a client still
+#: sending it can read the 413 (the server drains any rest before the connection's next request).
+_DRAIN_FACTOR = 4
+_CHUNK = 1 << 16
+HOOKS = ("model_fn", "input_fn", "predict_fn", "output_fn")
+
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+log = logging.getLogger(__name__)
+
+
+def load_handler(path: Path) -> ModuleType:
+    """Import the handler module at ``path`` and check that it defines every hook."""
+    spec = importlib.util.spec_from_file_location("inference_handler", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise FileNotFoundError(f"inference handler {path} does not exist")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # as an import would: dataclasses and pickling look it up
+    spec.loader.exec_module(module)
+    missing = [hook for hook in HOOKS if not callable(getattr(module, hook, None))]
+    if missing:
+        raise AttributeError(f"inference handler {path} does not define {', '.join(missing)}")
+    return module
+
+
+class InvocationsApp:
+    """WSGI application serving ``model`` through ``handler``'s hooks."""
+
+    def __init__(
+        self,
+        handler: ModuleType,
+        model: object,
+        *,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        default_accept: str | None = None,
+    ) -> None:
+        self.handler = handler
+        self.model = model
+        self.max_body_bytes = max_body_bytes
+        self.default_accept = default_accept
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
+        routes = {"/ping": ("GET", "HEAD"), "/invocations": ("POST",)}
+        if path not in routes:
+            return _respond(start_response, 404, f"no route {path}; use /ping or /invocations")
+        if method not in routes[path]:
+            return _respond(start_response, 405, f"{path} accepts {' or '.join(routes[path])}")
+        if path == "/ping":
+            return _respond(start_response, 200, "")
+        try:
+            accept = negotiate(
+                environ.get("HTTP_ACCEPT"), self.default_accept or "application/json"
+            )
+            body = self._read_body(environ)
+            data = self.handler.input_fn(body, environ.get("CONTENT_TYPE"))
+            prediction = self.handler.predict_fn(data, self.model)
+            response = self.handler.output_fn(prediction, accept)
+        except RequestError as error:
+            log.warning("invocation answered %d: %s", error.status, error.message)
+            return _respond(start_response, error.status, error.message)
+        except Exception as error:  # one bad request must not take the server down
+            log.exception("invocation failed")
+            return _respond(
+                start_response, 500, f"prediction failed: {type(error).__name__}: {error}"
+            )
+        return _respond(start_response, 200, response, content_type=accept)
+
+    def _read_body(self, environ: dict[str, Any]) -> bytes:
+        stream = environ["wsgi.input"]
+        declared = environ.get("CONTENT_LENGTH") or ""
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            _drain(stream, min(int(declared), self.max_body_bytes * _DRAIN_FACTOR))
+            raise RequestError(413, self._too_large(f"{declared} bytes"))
+        body: bytes = stream.read(self.max_body_bytes + 1)
+        if len(body) > self.max_body_bytes:
+            raise RequestError(413, self._too_large(f"over {self.max_body_bytes} bytes"))
+        if not body.strip():
+            raise RequestError(400, "the request body is empty; send rows of features")
+        return body
+
+    def _too_large(self, size: str) -> str:
+        return f"the request body is {size}; the limit is {self.max_body_bytes} bytes"
+
+
+def _drain(stream: Any, size: int) -> None:
+    while size > 0:
+        chunk = stream.read(min(size, _CHUNK))
+        if not chunk:
+            return
+        size -= len(chunk)
+
+
+def _respond(
+    start_response: StartResponse,
+    status: int,
+    body: str | bytes,
+    *,
+    content_type: str = "text/plain; charset=utf-8",
+) -> list[bytes]:
+    payload = body.encode("utf-8") if isinstance(body, str) else body
+    headers = [("Content-Type", content_type), ("Content-Length", str(len(payload)))]
+    start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+    return [payload]
