@@ -1,0 +1,168 @@
+"""The TensorFlow training loop: Keras ``fit`` under a tf.distribute strategy, resumable.
+
+Strategy from the hosts list: MultiWorkerMirroredStrategy across hosts (``TF_CONFIG`` built from
+the hosts list), MirroredStrategy over several GPUs of one host, else the default (one GPU or the
+CPU). ``batch_size`` is the global batch. Mixed precision is Keras's ``mixed_float16`` policy on
+GPU (with loss scaling, which ``compile`` adds) and ``mixed_bfloat16`` on CPU. The chief (host 0)
+prints metrics, writes a checkpoint after every epoch and exports the model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import keras
+import tensorflow as tf
+from keras_model import build_model, export_for_serving
+from sagemaker_contract.checkpoints import CheckpointStore
+from sagemaker_contract.cluster import tf_config
+from sagemaker_contract.data import Dataset
+from sagemaker_contract.environment import TrainingEnvironment
+from sagemaker_contract.job import TrainingJob
+from sagemaker_contract.metrics import report_epoch
+from sagemaker_contract.signals import StopRequest
+
+WEIGHTS_FILE = "model.weights.h5"
+
+log = logging.getLogger(__name__)
+
+
+def train(job: TrainingJob[Any]) -> None:
+    """Train, checkpointing every epoch and resuming from the newest checkpoint; save the model."""
+    stop = StopRequest().install()
+    hp = job.hyperparameters
+    strategy = _strategy(job.environment)
+    gpus = tf.config.list_physical_devices("GPU")
+    precision = ("mixed_float16" if gpus else "mixed_bfloat16") if hp.mixed_precision else "float32"
+    keras.mixed_precision.set_global_policy(precision)
+    keras.utils.set_random_seed(hp.seed)
+    with strategy.scope():
+        model = build_model(job.architecture, job.feature_mean, job.feature_std)
+        model.compile(
+            optimizer=keras.optimizers.Adam(hp.learning_rate),
+            loss=keras.losses.SparseCategoricalCrossentropy(),
+            metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+        )
+        model.optimizer.build(model.trainable_variables)
+    chief = job.environment.host_rank == 0
+    store = CheckpointStore(job.environment.checkpoint_dir)
+    metadata = {**job.architecture, "precision": precision}
+    completed = store.restore(
+        metadata, lambda checkpoint: model.load_weights(checkpoint.directory / WEIGHTS_FILE)
+    )
+    log.info(
+        "device=%s precision=%s strategy=%s replicas=%d start_epoch=%d",
+        "gpu" if gpus else "cpu",
+        precision,
+        type(strategy).__name__,
+        strategy.num_replicas_in_sync,
+        completed + 1,
+    )
+    epochs = _EpochCallback(job, store, metadata, stop, chief)
+    if completed < hp.epochs:
+        model.fit(
+            _batches(job.train, hp.batch_size, shuffle_seed=hp.seed),
+            validation_data=_batches(job.validation, hp.batch_size) if job.validation else None,
+            epochs=hp.epochs,
+            initial_epoch=completed,
+            callbacks=[epochs],
+            shuffle=False,  # the dataset shuffles itself, seeded
+            verbose=0,
+        )
+    _export(model, job.environment.model_dir, chief)
+    log.info(
+        "model after %d epochs saved to %s",
+        epochs.completed or completed,
+        job.environment.model_dir,
+    )
+
+
+class _EpochCallback(keras.callbacks.Callback):
+    """Per epoch: stop on SIGTERM between batches, print metrics, check the loss, checkpoint."""
+
+    def __init__(
+        self,
+        job: TrainingJob[Any],
+        store: CheckpointStore,
+        metadata: dict[str, Any],
+        stop: StopRequest,
+        chief: bool,
+    ) -> None:
+        super().__init__()
+        self.job, self.store, self.metadata, self.stop, self.chief = (
+            job,
+            store,
+            metadata,
+            stop,
+            chief,
+        )
+        self.completed = 0
+        self._interrupted = False
+        self._started = self._last_batch_end = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._started = time.perf_counter()
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        self._last_batch_end = time.perf_counter()
+        if self.stop.requested:
+            self._interrupted = True
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        number = epoch + 1
+        if self._interrupted:  # Keras still ends the cut-short epoch: it is not a checkpoint
+            log.warning("stopped during epoch %d; the checkpoint of epoch %d stays", number, epoch)
+            return
+        logs = logs or {}
+        values = {
+            "train_loss": float(logs["loss"]),
+            "train_accuracy": float(logs["accuracy"]),
+            "samples_per_second": len(self.job.train) / (self._last_batch_end - self._started),
+        }
+        if "val_loss" in logs:
+            values["validation_loss"] = float(logs["val_loss"])
+            values["validation_accuracy"] = float(logs["val_accuracy"])
+        report_epoch(number, values, self.job.hyperparameters.learning_rate, emit=self.chief)
+        if self.chief:
+            self.store.save(
+                number, self.metadata, lambda d: self.model.save_weights(d / WEIGHTS_FILE)
+            )
+        self.completed = number
+
+
+def _strategy(environment: TrainingEnvironment) -> tf.distribute.Strategy:
+    if len(environment.hosts) > 1:
+        os.environ["TF_CONFIG"] = json.dumps(tf_config(environment))
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if len(tf.config.list_physical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def _batches(dataset: Dataset, batch_size: int, shuffle_seed: int | None = None) -> tf.data.Dataset:
+    batches = tf.data.Dataset.from_tensor_slices((dataset.features, dataset.labels))
+    if shuffle_seed is not None:
+        batches = batches.shuffle(len(dataset), seed=shuffle_seed, reshuffle_each_iteration=True)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return batches.batch(batch_size).prefetch(tf.data.AUTOTUNE).with_options(options)
+
+
+def _export(model: keras.Model, model_dir: Path, chief: bool) -> None:
+    """The chief exports to the model directory; other workers must export too, to a scratch one."""
+    if chief:
+        export_for_serving(model, model_dir)
+        return
+    scratch = Path(tempfile.mkdtemp(prefix="export-"))
+    try:
+        export_for_serving(model, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
