@@ -107,3 +107,13 @@ def retrieve(
             image_scope=scope,
         )
     )
+
+
+@functools.cache
+def graviton_families() -> frozenset[str]:
+    """Instance families the SDK maps to Graviton (arm64) inference images."""
+    from sagemaker.core.fw_utils import (  # type: ignore[import-untyped, unused-ignore]
+        GRAVITON_ALLOWED_TARGET_INSTANCE_FAMILY,
+    )
+
+    return frozenset(GRAVITON_ALLOWED_TARGET_INSTANCE_FAMILY)
