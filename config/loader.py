@@ -1,0 +1,151 @@
+"""Reads and validates the environment files.
+
+`load_stage_config(path)` is the only place where configuration enters the app. It turns every
+problem into a `ConfigError` whose message names the file, the line, the field and what is
+allowed, so `cdk synth` can print one readable message instead of a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from config.schema import StageConfig
+
+#: The environments the app builds, in order: file stem -> Stage construct id.
+ENVIRONMENTS: Mapping[str, str] = {"dev": "Dev", "prod": "Prod"}
+
+#: The folder `cdk synth` reads environment files from unless `-c config_dir=PATH` says otherwise.
+DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent
+
+
+class ConfigError(Exception):
+    """A configuration file is missing, unreadable or invalid. The message is for humans."""
+
+
+Location = tuple[str | int, ...]
+
+
+class _LineTrackingLoader(yaml.SafeLoader):
+    """A safe YAML loader that rejects duplicate keys and remembers where each key was written."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.key_lines: dict[Location, int] = {}
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        self._record_lines(node, ())
+        return super().construct_document(node)
+
+    def _record_lines(self, node: yaml.Node, location: Location) -> None:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, value_node in node.value:
+                key = self.construct_object(key_node, deep=True)
+                line = key_node.start_mark.line + 1
+                if key in seen:
+                    raise ConfigError(
+                        f"{line}: {_dotted((*location, key))}: duplicate key "
+                        f"(first written on line {seen[key]}); each key may appear once"
+                    )
+                seen[key] = line
+                self.key_lines[(*location, key)] = line
+                self._record_lines(value_node, (*location, key))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self.key_lines[(*location, index)] = item.start_mark.line + 1
+                self._record_lines(item, (*location, index))
+
+
+def load_stage_config(path: Path) -> StageConfig:
+    """Read one environment file and validate it against the schema.
+
+    Raises:
+        ConfigError: with a message of the form `<file>:<line>: <field>: <problem>`.
+    """
+    display = _display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{display}: file not found") from None
+    except OSError as error:
+        raise ConfigError(f"{display}: cannot read the file ({error.strerror})") from None
+
+    loader = _LineTrackingLoader(text)
+    try:
+        document = loader.get_single_data()
+    except ConfigError as error:
+        raise ConfigError(f"{display}:{error}") from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f"{display}:{mark.line + 1}" if mark else display
+        raise ConfigError(f"{where}: YAML syntax error: {error.problem}") from None
+    finally:
+        loader.dispose()
+
+    if not isinstance(document, dict):
+        raise ConfigError(
+            f"{display}: the file must hold a mapping of settings (account, region, ...), "
+            f"not {type(document).__name__ if document is not None else 'nothing'}"
+        )
+    try:
+        return StageConfig.model_validate(document)
+    except ValidationError as error:
+        raise ConfigError(_format_errors(display, error, loader.key_lines)) from None
+
+
+def load_all(config_dir: Path) -> dict[str, StageConfig]:
+    """Load every environment file of `ENVIRONMENTS` from `config_dir`, keyed by file stem."""
+    return {name: load_stage_config(config_dir / f"{name}.yaml") for name in ENVIRONMENTS}
+
+
+def _format_errors(display: str, error: ValidationError, key_lines: Mapping[Location, int]) -> str:
+    lines = []
+    for detail in error.errors(include_url=False):
+        location: Location = tuple(detail["loc"])
+        field = (detail.get("ctx") or {}).get("field")
+        if isinstance(field, str):
+            location = location + tuple(field.split("."))
+        line = _nearest_line(location, key_lines)
+        where = f"{display}:{line}" if line else display
+        lines.append(f"{where}: {_dotted(location) or '(top level)'}: {_describe(detail)}")
+    return "\n".join(lines)
+
+
+def _describe(detail: Mapping[str, Any]) -> str:
+    kind = detail["type"]
+    if kind == "extra_forbidden":
+        return "unknown setting; remove it or check its spelling against config/schema.py"
+    if kind == "missing":
+        return "required setting is missing"
+    message = str(detail["msg"])
+    if kind == "string_type" and isinstance(detail.get("input"), int):
+        message = f'must be text: quote it, e.g. "{detail["input"]}"'
+    elif kind == "string_pattern_mismatch":
+        message = f"does not match the pattern {detail['ctx']['pattern']}"
+    if "input" in detail and not isinstance(detail["input"], (dict, list)):
+        message += f" (got {detail['input']!r})"
+    return message
+
+
+def _nearest_line(location: Location, key_lines: Mapping[Location, int]) -> int | None:
+    """The line of the deepest written key on `location`'s path (a missing key has none)."""
+    for depth in range(len(location), 0, -1):
+        if location[:depth] in key_lines:
+            return key_lines[location[:depth]]
+    return None
+
+
+def _dotted(location: Iterable[str | int]) -> str:
+    return ".".join(str(part) for part in location)
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
