@@ -1,0 +1,21 @@
+"""Reusable CDK constructs for Amazon SageMaker: storage, IAM, training and serving.
+
+Every construct takes typed, keyword-only props, reads no files, environment variables or CDK
+context, and is secure by default: used with no options it passes cdk-nag and cfn-lint.
+"""
+
+from constructs_lib.encryption import EncryptionKey
+from constructs_lib.execution_role import BucketPrefixes, SageMakerExecutionRole
+from constructs_lib.storage import AccessLogBucket, BucketLifecycle, BucketSet, EncryptedBucket
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AccessLogBucket",
+    "BucketLifecycle",
+    "BucketPrefixes",
+    "BucketSet",
+    "EncryptedBucket",
+    "EncryptionKey",
+    "SageMakerExecutionRole",
+]
