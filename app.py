@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""The CDK app: one SageMakerStage per environment file, checked by cdk-nag at synth.
+
+`cdk synth` runs this file (see cdk.json). Environment files are read from `config/` or from
+the folder given with `-c config_dir=PATH`. A configuration problem ends synth with one message
+naming the file, line and field, and exit status 2: no traceback, nothing written to cdk.out.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App, Validations
+from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
+
+from config import DEFAULT_CONFIG_DIR, ENVIRONMENTS, ConfigError, load_all
+from stacks import SageMakerStage
+
+#: CDK context key naming the folder of environment files.
+CONFIG_DIR_CONTEXT = "config_dir"
+
+
+def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = None) -> App:
+    """Build the whole app (every stage) as `cdk synth` does.
+
+    Args:
+        context: CDK context; `cdk synth` passes cdk.json's own. Tests pass the same.
+        outdir: where the cloud assembly goes. Default: what the CLI says, else `cdk.out`.
+
+    Raises:
+        ConfigError: an environment file is missing or invalid.
+    """
+    app = App(context=dict(context) if context is not None else None, outdir=outdir)
+    config_dir = Path(app.node.try_get_context(CONFIG_DIR_CONTEXT) or DEFAULT_CONFIG_DIR)
+    configs = load_all(config_dir)
+    for name, stage_id in ENVIRONMENTS.items():
+        SageMakerStage(app, stage_id, config=configs[name])
+    Validations.of(app).add_plugins(
+        AwsSolutionsChecks(app), HIPAASecurityChecks(app), NIST80053R5Checks(app)
+    )
+    return app
+
+
+def main() -> int:
+    try:
+        app = build_app()
+    except ConfigError as error:
+        print(f"Configuration error:\n{error}", file=sys.stderr)
+        return 2
+    try:
+        app.synth()
+    except RuntimeError as error:
+        if not str(error).startswith("ValidationFailed"):
+            raise
+        # cdk-nag has printed each unacknowledged finding above.
+        print(f"Compliance check failed: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""One environment of the SageMaker platform: the same Stage class for Dev and Prod."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Environment, Stage, Tags
+from constructs import Construct
+
+from config import StageConfig
+from stacks.data_stack import DataStack
+from stacks.training_stack import TrainingStack
+
+
+class SageMakerStage(Stage):
+    """The stacks of one environment, configured only by its `StageConfig`.
+
+    Stacks: `Data` (stateful: key, buckets) and `Training` (stateless). A change to training
+    can never replace a bucket, because buckets live in another stack.
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            env=Environment(account=config.account, region=config.region),
+            **kwargs,
+        )
+        for key, value in sorted(config.tags.items()):
+            Tags.of(self).add(key, value)
+        self.data = DataStack(self, "Data", config=config)
+        self.training = TrainingStack(
+            self, "Training", key=self.data.key, buckets=self.data.buckets
+        )
