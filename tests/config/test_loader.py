@@ -1,0 +1,147 @@
+"""Every mistake a user can make in an environment file gives one exact, located message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config import DEFAULT_CONFIG_DIR, ConfigError, StageConfig, load_all, load_stage_config
+
+VALID = """\
+account: "123456789012"
+region: us-east-1
+removal_policy: destroy
+"""
+
+
+def _load(tmp_path: Path, text: str) -> StageConfig:
+    path = tmp_path / "dev.yaml"
+    path.write_text(text)
+    return load_stage_config(path)
+
+
+def test_the_committed_environment_files_are_valid() -> None:
+    configs = load_all(DEFAULT_CONFIG_DIR)
+    assert configs["dev"].production is False
+    assert configs["prod"].production is True
+    assert configs["prod"].termination_protection is True
+    assert configs["prod"].removal_policy == "retain"
+
+
+def test_defaults_apply_to_unwritten_settings(tmp_path: Path) -> None:
+    config = _load(tmp_path, VALID)
+    assert config.termination_protection is False
+    assert config.auto_delete_objects is False
+    assert config.storage.noncurrent_version_expiration_days == 90
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            "account: [\n",
+            "{file}:2: YAML syntax error: expected the node content, but found '<stream end>'",
+            id="yaml-syntax",
+        ),
+        pytest.param(
+            "",
+            "{file}: the file must hold a mapping of settings (account, region, ...), not nothing",
+            id="empty-file",
+        ),
+        pytest.param(
+            "- account\n",
+            "{file}: the file must hold a mapping of settings (account, region, ...), not list",
+            id="not-a-mapping",
+        ),
+        pytest.param(
+            'account: "123456789012"\naccount: "210987654321"\nregion: us-east-1\n',
+            "{file}:2: account: duplicate key (first written on line 1); each key may appear once",
+            id="duplicate-key",
+        ),
+        pytest.param(
+            "region: us-east-1\n",
+            "{file}: account: required setting is missing",
+            id="missing-account",
+        ),
+        pytest.param(
+            'account: "123456789012"\n',
+            "{file}: region: required setting is missing",
+            id="missing-region",
+        ),
+        pytest.param(
+            "account: 123456789012\nregion: us-east-1\n",
+            '{file}:1: account: must be text: quote it, e.g. "123456789012" (got 123456789012)',
+            id="unquoted-account",
+        ),
+        pytest.param(
+            'account: "12345"\nregion: us-east-1\n',
+            "{file}:1: account: does not match the pattern ^\\d{{12}}$ (got '12345')",
+            id="short-account",
+        ),
+        pytest.param(
+            'account: "123456789012"\nregion: US-East\n',
+            "{file}:2: region: does not match the pattern "
+            "^[a-z]{{2}}(-gov|-iso[a-z]?)?-[a-z]+-\\d$ (got 'US-East')",
+            id="bad-region",
+        ),
+        pytest.param(
+            VALID + "encryption: false\n",
+            "{file}:4: encryption: unknown setting; remove it or check its spelling against "
+            "config/schema.py",
+            id="unknown-top-level-key",
+        ),
+        pytest.param(
+            VALID + "termination_protection: yes please\n",
+            "{file}:4: termination_protection: Input should be a valid boolean (got 'yes please')",
+            id="wrong-type",
+        ),
+        pytest.param(
+            VALID.replace("destroy", "delete"),
+            "{file}:3: removal_policy: Input should be 'retain' or 'destroy' (got 'delete')",
+            id="removal-policy-not-allowed",
+        ),
+        pytest.param(
+            VALID + "storage:\n  noncurrent_version_expiration_days: 0\n",
+            "{file}:5: storage.noncurrent_version_expiration_days: Input should be greater than "
+            "or equal to 1 (got 0)",
+            id="out-of-range",
+        ),
+        pytest.param(
+            VALID + "storage:\n  expiration: 3\n",
+            "{file}:5: storage.expiration: unknown setting; remove it or check its spelling "
+            "against config/schema.py",
+            id="unknown-nested-key",
+        ),
+        pytest.param(
+            VALID + "tags:\n  team: [a, b]\n",
+            "{file}:5: tags.team: Input should be a valid string",
+            id="tag-not-a-string",
+        ),
+        pytest.param(
+            VALID.replace("destroy", "retain") + "production: true\n",
+            "{file}: termination_protection: a production stage must set it to true",
+            id="prod-without-termination-protection",
+        ),
+        pytest.param(
+            VALID + "production: true\ntermination_protection: true\n",
+            "{file}:3: removal_policy: a production stage must use 'retain'",
+            id="prod-with-destroy",
+        ),
+        pytest.param(
+            VALID.replace("destroy", "retain")
+            + "production: true\ntermination_protection: true\nauto_delete_objects: true\n",
+            "{file}:6: auto_delete_objects: a production stage must leave it false",
+            id="prod-with-auto-delete",
+        ),
+    ],
+)
+def test_bad_input_gives_one_exact_message(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        _load(tmp_path, text)
+    assert str(raised.value) == message.format(file=tmp_path / "dev.yaml")
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"dev\.yaml: file not found$"):
+        load_all(tmp_path)
