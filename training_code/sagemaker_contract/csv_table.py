@@ -30,7 +30,7 @@ def numeric_table(source: Path | str) -> np.ndarray:
         return np.empty((0, 0))
     try:
         with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "input contained no data", UserWarning)
+            warnings.filterwarnings("ignore", "loadtxt: input contained no data", UserWarning)
             return np.loadtxt(
                 source if isinstance(source, Path) else io.StringIO(source),
                 delimiter=",",

@@ -134,6 +134,8 @@ def _json_rows(text: str) -> np.ndarray:
     instances = document.get("instances") if isinstance(document, dict) else None
     if not isinstance(instances, list):
         raise RequestError(400, f"{JSON} body must be an object {shape}")
+    if not instances:
+        return np.empty((0, 0))
     for number, row in enumerate(instances, start=1):
         if not (
             isinstance(row, list)
