@@ -182,7 +182,7 @@ def _xgboost_tree_method(context: TrainingContext) -> Iterator[Problem]:
         "interaction_constraints": ("exact", "hist", "approx"),
     }
     for name, methods in allowed.items():
-        if name in context.given and tree_method not in methods:
+        if context.value(name) is not None and tree_method not in methods:
             yield Problem(
                 field=f"hyperparameters.{name}",
                 message=(
