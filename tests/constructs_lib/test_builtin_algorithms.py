@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Mapping
+from pathlib import Path
 
 import pytest
 
@@ -160,6 +161,13 @@ def test_catalog_covers_the_algorithms_and_their_required_hyperparameters() -> N
     for name, algorithm in ALGORITHMS.items():
         assert algorithm.name == name
         assert set(algorithm.required_hyperparameters) == set(REQUIRED_HYPERPARAMETERS[name])
+
+
+def test_documentation_lists_every_algorithm() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "builtin-algorithms.md").read_text()
+    for algorithm in ALGORITHMS.values():
+        row = f"| `{algorithm.name}` | `{algorithm.sdk_framework}` | {algorithm.default_version} |"
+        assert row in text, f"docs/builtin-algorithms.md has no catalog row for {algorithm.name}"
 
 
 @pytest.mark.parametrize("name", sorted(REPOSITORIES))
