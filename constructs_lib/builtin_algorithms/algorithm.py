@@ -55,7 +55,8 @@ class TrainingContext:
         algorithm: the algorithm.
         hyperparameters: the values that parsed, by canonical name (aliases resolved).
         given: canonical names of every hyperparameter set or tuned, valid or not.
-        instance: the instance type, or None when it is not a valid training instance type.
+        instance: the instance type, or None when it is not a valid training instance type or
+            not one the algorithm trains on (that problem is already reported).
         instance_count: the number of instances.
         channels: channel name -> content type without parameters, lower case, or None.
         version: the algorithm version the job uses.

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -118,7 +118,8 @@ class HyperparameterSpec:
 
     @property
     def tunable(self) -> bool:
-        """Whether automatic model tuning can search it (integer, number or categorical)."""
+        """Whether automatic model tuning can search it: integers, numbers (as a range),
+        categoricals and booleans (as values); not text or lists."""
         return self.kind in ("integer", "number", "categorical", "boolean")
 
     def expectation(self) -> str:
@@ -327,7 +328,7 @@ def render_value(value: object) -> str:
         return repr(value)
     if isinstance(value, str):
         return value
-    if isinstance(value, Sequence):
+    if isinstance(value, list | tuple):
         return ",".join(render_value(item) for item in value)
     raise ValueError(
         f"cannot render {value!r} ({type(value).__name__}) as a hyperparameter value: use a "

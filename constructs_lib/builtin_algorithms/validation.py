@@ -100,7 +100,7 @@ def validate_training(
         algorithm=algorithm,
         hyperparameters=parsed,
         given=given,
-        instance=instance,
+        instance=None if instance_problems else instance,
         instance_count=instance_count,
         channels={name: _base_type(content_type) for name, content_type in channels.items()},
         version=chosen_version,
@@ -144,7 +144,8 @@ def validate_tuning_range(
         return [Problem(field=where, message=_unknown_hyperparameter(algorithm, hyperparameter))]
     label = f"{algorithm.name} hyperparameter {hyperparameter!r}"
     if not spec.tunable:
-        return [Problem(field=where, message=f"{label} cannot be tuned: it is a {spec.kind}")]
+        takes = "free text" if spec.kind == "text" else "a list"
+        return [Problem(field=where, message=f"{label} cannot be tuned: it takes {takes}")]
     numeric = min_value is not None or max_value is not None
     if numeric == (values is not None):
         return [
@@ -265,9 +266,10 @@ def _hardware_problem(algorithm: BuiltinAlgorithm, instance: InstanceType) -> st
     cpu_hint = f"use a CPU instance type (recommended: {join_families(algorithm.cpu_families)})"
     kind = instance.accelerator
     if kind not in ("cpu", "gpu"):
-        names = {"inferentia": "AWS Inferentia", "trainium": "AWS Trainium", "gaudi": "Gaudi"}
+        names = {"inferentia": "an AWS Inferentia", "trainium": "an AWS Trainium"}
         return (
-            f"{instance.name} is an {names[kind]} instance; built-in algorithms train on CPU or "
+            f"{instance.name} is {names.get(kind, 'a Habana Gaudi')} instance; built-in "
+            "algorithms train on CPU or "
             f"NVIDIA GPU instances: {cpu_hint}"
         )
     if kind == "gpu" and not algorithm.supports_gpu:

@@ -676,8 +676,8 @@ def test_tuning_ranges() -> None:
         "hyperparameter_ranges.etta: xgboost has no hyperparameter 'etta'; did you mean 'eta'?"
     ]
     assert messages(validate_tuning_range("xgboost", "updater", values=["prune"])) == [
-        "hyperparameter_ranges.updater: xgboost hyperparameter 'updater' cannot be tuned: it is "
-        "a text"
+        "hyperparameter_ranges.updater: xgboost hyperparameter 'updater' cannot be tuned: it "
+        "takes free text"
     ]
     assert messages(validate_tuning_range("xgboost", "eta")) == [
         "hyperparameter_ranges.eta: give either min_value and max_value or values for xgboost "
