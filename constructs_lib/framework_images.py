@@ -246,8 +246,7 @@ class _Request:
                 )
             ]
         concrete = sdk.concrete_version(self.framework, scope, chosen)
-        problems: list[Problem] = []
-        python = self._python(scope, concrete, py_version, problems)
+        python, problems = self._python(scope, concrete, py_version)
         problems.extend(self._processor_and_region(instance, scope, concrete))
         if problems:
             retired = retired_instance_message(instance.name)
@@ -280,23 +279,23 @@ class _Request:
         return self.scope
 
     def _python(
-        self, scope: ImageScope, version: str, py_version: str | None, problems: list[Problem]
-    ) -> str | None:
+        self, scope: ImageScope, version: str, py_version: str | None
+    ) -> tuple[str | None, list[Problem]]:
+        """The Python version to use (default: the newest), and a problem if it is unknown."""
         available = python_versions(self.framework, version, scope)
         if py_version is None:
-            return available[-1] if available else None
-        if py_version not in available:
-            listed = ", ".join(available) if available else "none (the tag has no Python version)"
-            problems.append(
-                Problem(
-                    field="py_version",
-                    message=(
-                        f"{self.title} {version} {scope} images have no Python version "
-                        f"{py_version!r}; available: {listed}"
-                    ),
-                )
-            )
-        return py_version
+            return (available[-1] if available else None), []
+        if py_version in available:
+            return py_version, []
+        listed = ", ".join(available) if available else "none (the tag has no Python version)"
+        problem = Problem(
+            field="py_version",
+            message=(
+                f"{self.title} {version} {scope} images have no Python version {py_version!r}; "
+                f"available: {listed}"
+            ),
+        )
+        return py_version, [problem]
 
     def _processor_and_region(
         self, instance: InstanceType, scope: ImageScope, version: str
