@@ -6,7 +6,16 @@ context, and is secure by default: used with no options it passes cdk-nag and cf
 
 from constructs_lib.encryption import EncryptionKey
 from constructs_lib.execution_role import BucketPrefixes, SageMakerExecutionRole
+from constructs_lib.notifications import NotificationTopic
 from constructs_lib.storage import AccessLogBucket, BucketLifecycle, BucketSet, EncryptedBucket
+from constructs_lib.training_job import (
+    HyperparameterTuning,
+    ParameterRange,
+    SpotTraining,
+    TrainingInput,
+    TrainingJob,
+)
+from constructs_lib.training_pipeline import TrainingPipeline
 
 __version__ = "0.1.0"
 
@@ -17,5 +26,12 @@ __all__ = [
     "BucketSet",
     "EncryptedBucket",
     "EncryptionKey",
+    "HyperparameterTuning",
+    "NotificationTopic",
+    "ParameterRange",
     "SageMakerExecutionRole",
+    "SpotTraining",
+    "TrainingInput",
+    "TrainingJob",
+    "TrainingPipeline",
 ]

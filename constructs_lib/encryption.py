@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -12,6 +13,8 @@ class EncryptionKey(Construct):
 
     The key policy is CDK's default (the account administers the key and IAM policies decide who
     may use it), so grants stay in the grantee's IAM policy and no key-policy edit couples stacks.
+    Two service statements are added: CloudWatch Logs may encrypt this account's log groups,
+    and EventBridge and CloudWatch alarms may publish to topics encrypted with the key.
 
     Attributes:
         key: the KMS key.
@@ -45,4 +48,35 @@ class EncryptionKey(Construct):
             enable_key_rotation=True,
             removal_policy=removal_policy,
             pending_window=pending_window,
+        )
+        stack = Stack.of(self)
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchLogsOfThisAccount",
+                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                actions=["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                            service="logs",
+                            resource="log-group",
+                            resource_name="*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    }
+                },
+            )
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="EventsAndAlarmsPublishToEncryptedTopics",
+                principals=[
+                    iam.ServicePrincipal("events.amazonaws.com"),
+                    iam.ServicePrincipal("cloudwatch.amazonaws.com"),
+                ],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            )
         )

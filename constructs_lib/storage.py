@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_kms as kms
@@ -47,6 +48,7 @@ class EncryptedBucket(Construct):
         lifecycle: BucketLifecycle | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         auto_delete_objects: bool = False,
+        event_bridge: bool = False,
     ) -> None:
         """
         Args:
@@ -58,6 +60,8 @@ class EncryptedBucket(Construct):
                 Default: RETAIN.
             auto_delete_objects: empty the bucket when it is deleted. Needs DESTROY and adds a
                 Lambda-backed custom resource. Default: false.
+            event_bridge: send object events to EventBridge (to start pipelines on new data).
+                Set on the bucket itself, with no custom resource. Default: false.
         """
         super().__init__(scope, construct_id)
         _check_prefix("access_logs_prefix", access_logs_prefix)
@@ -88,6 +92,11 @@ class EncryptedBucket(Construct):
             removal_policy=removal_policy,
             auto_delete_objects=auto_delete_objects,
         )
+        if event_bridge:
+            cfn_bucket = cast(s3.CfnBucket, self.bucket.node.default_child)
+            cfn_bucket.add_property_override(
+                "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
+            )
         _acknowledge_replication(self.bucket)
 
 
@@ -190,6 +199,7 @@ class BucketSet(Construct):
         access_log_expiration: Duration = Duration.days(365),
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         auto_delete_objects: bool = False,
+        data_events: bool = False,
     ) -> None:
         """
         Args:
@@ -200,6 +210,7 @@ class BucketSet(Construct):
             removal_policy: for all three buckets. Default: RETAIN.
             auto_delete_objects: empty the buckets when they are deleted (needs DESTROY).
                 Default: false.
+            data_events: send the data bucket's object events to EventBridge. Default: false.
         """
         super().__init__(scope, construct_id)
         self.access_logs = AccessLogBucket(
@@ -219,6 +230,7 @@ class BucketSet(Construct):
             lifecycle=lifecycle,
             removal_policy=removal_policy,
             auto_delete_objects=auto_delete_objects,
+            event_bridge=data_events,
         )
         self.artifacts = EncryptedBucket(
             self,

@@ -1,0 +1,45 @@
+"""The SNS topic that tells people when training or serving goes wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+
+class NotificationTopic(Construct):
+    """A KMS-encrypted, TLS-only SNS topic with optional e-mail subscribers.
+
+    The key must let EventBridge and CloudWatch alarms use it (`EncryptionKey` does).
+
+    Attributes:
+        topic: the topic; give it to pipelines and alarms.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        encryption_key: kms.IKey,
+        emails: Sequence[str] = (),
+    ) -> None:
+        """
+        Args:
+            encryption_key: encrypts messages at rest.
+            emails: addresses subscribed to the topic (each confirms by e-mail).
+                Default: none.
+        """
+        super().__init__(scope, construct_id)
+        self.topic = sns.Topic(
+            self,
+            "Resource",
+            master_key=encryption_key,
+            enforce_ssl=True,
+            display_name="SageMaker platform notifications",
+        )
+        for email in emails:
+            self.topic.add_subscription(subscriptions.EmailSubscription(email))

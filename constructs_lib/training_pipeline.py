@@ -1,0 +1,398 @@
+"""A training job as infrastructure: a Step Functions state machine that trains and creates a model.
+
+CloudFormation has no training-job resource, so the stack provisions the pipeline and a user, a
+schedule or new data starts it. Each execution:
+
+1. picks the data: the default channel URIs, or those given in the execution input
+   (`{"train": "s3://bucket/other/prefix/"}`);
+2. runs CreateTrainingJob (or CreateHyperParameterTuningJob) and waits for it (`.sync`);
+3. creates a SageMaker model from the artifact (of the best job, after tuning);
+4. registers it as a model package version, pending approval, when a group is given.
+
+A failed, timed-out or aborted execution is published to the notification topic.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from aws_cdk import Acknowledgment, Aws, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from constructs_lib.execution_role import SageMakerExecutionRole
+from constructs_lib.nag import acknowledge_wildcard_resources
+from constructs_lib.training_job import TrainingJob, training_job_request, tuning_job_request
+
+#: Where each execution keeps its job name (`<name>-<uuid>`, or `<name>-<8 hex>` when tuning).
+JOB_NAME_PATH = "$.job_name"
+
+
+class TrainingPipeline(Construct):
+    """A state machine that trains `job`, creates its model and optionally registers it.
+
+    Attributes:
+        state_machine: the Step Functions state machine; start it to train.
+        log_group: the state machine's execution log (KMS-encrypted).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        job: TrainingJob,
+        execution_role: SageMakerExecutionRole,
+        encryption_key: kms.IKey,
+        inference_image_uri: str,
+        notification_topic: sns.ITopic,
+        model_package_group_name: str | None = None,
+        schedule: events.Schedule | None = None,
+        start_on_new_data: s3.IBucket | None = None,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        log_removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        """
+        Args:
+            job: what to train (see `TrainingJob`).
+            execution_role: the role SageMaker runs the job and the model with.
+            encryption_key: encrypts the volume, the output and the execution log.
+            inference_image_uri: the image the created model serves with.
+            notification_topic: receives failed, timed-out and aborted executions.
+            model_package_group_name: register each model in this group, pending approval.
+                Default: no registration.
+            schedule: start the pipeline on this schedule. Default: not scheduled.
+            start_on_new_data: start when an object lands under the first input's prefix in
+                this bucket (its EventBridge notifications must be on). Default: off.
+            log_retention: how long execution logs are kept. Default: one year.
+            log_removal_policy: what happens to the log group on delete. Default: RETAIN.
+        """
+        super().__init__(scope, construct_id)
+        self._job = job
+        self._role = execution_role
+        self._key = encryption_key
+
+        train = self._tune() if job.tuning else self._train()
+        chain = self._choose_data().next(train).next(self._create_model(inference_image_uri))
+        if model_package_group_name:
+            chain = chain.next(self._register(model_package_group_name, inference_image_uri))
+
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            encryption_key=encryption_key,
+            retention=log_retention,
+            removal_policy=log_removal_policy,
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "Resource",
+            definition_body=sfn.DefinitionBody.from_chainable(chain),
+            comment=f"Trains {job.name} on SageMaker and creates its model",
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
+            ),
+        )
+        self._grant_training(self.state_machine.role)
+        self._notify_failures(notification_topic)
+        self._add_triggers(schedule, start_on_new_data)
+        self._acknowledge_generated_policy()
+
+    # --- states -------------------------------------------------------------------------
+
+    def _choose_data(self) -> sfn.Chain:
+        defaults = {i.name: i.default_uri() for i in self._job.inputs}
+        return sfn.Pass(
+            self,
+            "ChooseData",
+            comment="Default channel URIs, overridden by the execution input's",
+            parameters={"defaults": defaults, "input.$": "$$.Execution.Input"},
+            result_path="$.choice",
+        ).next(
+            sfn.Pass(
+                self,
+                "NameJob",
+                comment="One name per execution, shared by the job, its checkpoints and model",
+                parameters={
+                    "data.$": "States.JsonMerge($.choice.defaults, $.choice.input, false)",
+                    "job_name.$": self._job_name_expression(),
+                },
+            )
+        )
+
+    def _job_name_expression(self) -> str:
+        unique = "States.UUID()"
+        if self._job.tuning:
+            unique = f"States.ArrayGetItem(States.StringSplit({unique}, '-'), 0)"
+        return f"States.Format('{self._job.name}-{{}}', {unique})"
+
+    def _train(self) -> sfn.CustomState:
+        request = training_job_request(
+            self._job,
+            role_arn=self._role.role.role_arn,
+            key_arn=self._key.key_arn,
+            job_name_path=JOB_NAME_PATH,
+        )
+        return sfn.CustomState(
+            self,
+            "Train",
+            state_json={
+                "Type": "Task",
+                "Comment": "CreateTrainingJob and wait for it",
+                "Resource": f"arn:{Aws.PARTITION}:states:::sagemaker:createTrainingJob.sync",
+                "Parameters": request,
+                "ResultSelector": {
+                    "job_name.$": "$.TrainingJobName",
+                    "model_data.$": "$.ModelArtifacts.S3ModelArtifacts",
+                },
+                "ResultPath": "$.training",
+            },
+        )
+
+    def _tune(self) -> sfn.IChainable:
+        request = tuning_job_request(
+            self._job,
+            role_arn=self._role.role.role_arn,
+            key_arn=self._key.key_arn,
+            job_name_path=JOB_NAME_PATH,
+        )
+        tune = sfn.CustomState(
+            self,
+            "Tune",
+            state_json={
+                "Type": "Task",
+                "Comment": "CreateHyperParameterTuningJob and wait for it",
+                "Resource": (
+                    f"arn:{Aws.PARTITION}:states:::sagemaker:createHyperParameterTuningJob.sync"
+                ),
+                "Parameters": request,
+                "ResultSelector": {"job_name.$": "$.BestTrainingJob.TrainingJobName"},
+                "ResultPath": "$.tuning",
+            },
+        )
+        best = tasks.CallAwsService(
+            self,
+            "DescribeBestJob",
+            service="sagemaker",
+            action="describeTrainingJob",
+            parameters={"TrainingJobName": sfn.JsonPath.string_at("$.tuning.job_name")},
+            iam_resources=[self._arn("training-job", f"{self._job.name}-*")],
+            result_selector={
+                "job_name.$": "$.TrainingJobName",
+                "model_data.$": "$.ModelArtifacts.S3ModelArtifacts",
+            },
+            result_path="$.training",
+        )
+        return tune.next(best)
+
+    def _create_model(self, image_uri: str) -> tasks.CallAwsService:
+        return tasks.CallAwsService(
+            self,
+            "CreateModel",
+            service="sagemaker",
+            action="createModel",
+            parameters={
+                "ModelName": sfn.JsonPath.string_at("$.training.job_name"),
+                "PrimaryContainer": {
+                    "Image": image_uri,
+                    "ModelDataUrl": sfn.JsonPath.string_at("$.training.model_data"),
+                },
+                "ExecutionRoleArn": self._role.role.role_arn,
+                "EnableNetworkIsolation": self._job.network_isolation,
+                "Tags": [{"Key": "training-definition", "Value": self._job.name}],
+            },
+            iam_resources=[self._arn("model", f"{self._job.name}-*")],
+            additional_iam_statements=[
+                iam.PolicyStatement(
+                    actions=["sagemaker:AddTags"],
+                    resources=[self._arn("model", f"{self._job.name}-*")],
+                )
+            ],
+            result_selector={"model_arn.$": "$.ModelArn"},
+            result_path="$.model",
+        )
+
+    def _register(self, group_name: str, image_uri: str) -> tasks.CallAwsService:
+        return tasks.CallAwsService(
+            self,
+            "RegisterModel",
+            service="sagemaker",
+            action="createModelPackage",
+            parameters={
+                "ModelPackageGroupName": group_name,
+                "ModelApprovalStatus": "PendingManualApproval",
+                "ModelPackageDescription": sfn.JsonPath.format(
+                    "Trained by {}", sfn.JsonPath.string_at("$.training.job_name")
+                ),
+                "InferenceSpecification": {
+                    "Containers": [
+                        {
+                            "Image": image_uri,
+                            "ModelDataUrl": sfn.JsonPath.string_at("$.training.model_data"),
+                        }
+                    ],
+                    "SupportedContentTypes": ["text/csv", "application/json"],
+                    "SupportedResponseMIMETypes": ["text/csv", "application/json"],
+                },
+            },
+            iam_resources=[
+                self._arn("model-package-group", group_name),
+                self._arn("model-package", f"{group_name}/*"),
+            ],
+            result_selector={"model_package_arn.$": "$.ModelPackageArn"},
+            result_path="$.registration",
+        )
+
+    # --- permissions, notifications, triggers -------------------------------------------------
+
+    def _arn(self, resource: str, name: str) -> str:
+        return Stack.of(self).format_arn(service="sagemaker", resource=resource, resource_name=name)
+
+    def _grant_training(self, role: iam.IRole) -> None:
+        kind = "hyper-parameter-tuning-job" if self._job.tuning else "training-job"
+        verb = "HyperParameterTuningJob" if self._job.tuning else "TrainingJob"
+        rule = "Tuning" if self._job.tuning else "Training"
+        actions = [f"sagemaker:Create{verb}", f"sagemaker:Describe{verb}", f"sagemaker:Stop{verb}"]
+        if self._job.tuning:
+            actions.append("sagemaker:ListTrainingJobsForHyperParameterTuningJob")
+        statements = [
+            iam.PolicyStatement(
+                actions=actions,
+                resources=[self._arn(kind, f"{self._job.name}-*")],
+            ),
+            iam.PolicyStatement(
+                actions=["sagemaker:AddTags"],
+                resources=[self._arn(kind, f"{self._job.name}-*")],
+            ),
+            iam.PolicyStatement(
+                actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+                resources=[
+                    Stack.of(self).format_arn(
+                        service="events",
+                        resource="rule",
+                        resource_name=f"StepFunctionsGetEventsForSageMaker{rule}JobsRule",
+                    )
+                ],
+            ),
+        ]
+        for statement in statements:
+            role.add_to_principal_policy(statement)
+        self._role.grant_pass_role(role)
+
+    def _notify_failures(self, topic: sns.ITopic) -> None:
+        events.Rule(
+            self,
+            "Failed",
+            description=f"Publishes failed, timed-out or aborted {self._job.name} trainings",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={
+                    "status": ["FAILED", "TIMED_OUT", "ABORTED"],
+                    "stateMachineArn": [self.state_machine.state_machine_arn],
+                },
+            ),
+            targets=[
+                targets.SnsTopic(
+                    topic,
+                    message=events.RuleTargetInput.from_text(
+                        f"Training pipeline {self._job.name}: execution "
+                        f"{events.EventField.from_path('$.detail.name')} ended "
+                        f"{events.EventField.from_path('$.detail.status')}."
+                    ),
+                )
+            ],
+        )
+
+    def _add_triggers(self, schedule: events.Schedule | None, bucket: s3.IBucket | None) -> None:
+        rules = []
+        if schedule:
+            rules.append(
+                events.Rule(
+                    self,
+                    "Schedule",
+                    description=f"Starts {self._job.name} training on a schedule",
+                    schedule=schedule,
+                )
+            )
+        if bucket:
+            rules.append(
+                events.Rule(
+                    self,
+                    "NewData",
+                    description=f"Starts {self._job.name} training when new data lands",
+                    event_pattern=events.EventPattern(
+                        source=["aws.s3"],
+                        detail_type=["Object Created"],
+                        detail={
+                            "bucket": {"name": [bucket.bucket_name]},
+                            "object": {"key": [{"prefix": self._job.inputs[0].prefix}]},
+                        },
+                    ),
+                )
+            )
+        if not rules:
+            return
+        start = targets.SfnStateMachine(
+            self.state_machine, input=events.RuleTargetInput.from_object({})
+        )
+        for rule in rules:
+            rule.add_target(start)
+        events_policy = start_role_policy(self.state_machine)
+        if events_policy is not None:
+            _acknowledge_inline(
+                events_policy,
+                "EventBridge's role to start this one state machine, generated by CDK.",
+            )
+
+    def _acknowledge_generated_policy(self) -> None:
+        policy = self.state_machine.role.node.try_find_child("DefaultPolicy")
+        if policy is None:
+            return
+        resource = cast(iam.CfnPolicy, policy.node.default_child)
+        _acknowledge_inline(
+            resource,
+            "Step Functions task permissions that CDK generates for this state machine alone; "
+            "every statement names this pipeline's jobs, models, key, role or log group.",
+        )
+        Validations.of(resource).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="X-Ray tracing and CloudWatch Logs delivery (PutTraceSegments, "
+                "CreateLogDelivery and friends) have no resource-level permissions.",
+            )
+        )
+        acknowledge_wildcard_resources(
+            resource,
+            suffixes=[
+                f":training-job/{self._job.name}-*",
+                f":hyper-parameter-tuning-job/{self._job.name}-*",
+                f":model/{self._job.name}-*",
+                "/*",
+            ],
+            reason="Job and model names are generated per execution under this pipeline's "
+            "prefix; model package versions are numbered by SageMaker within the group.",
+        )
+
+
+def start_role_policy(state_machine: sfn.StateMachine) -> iam.CfnPolicy | None:
+    """The inline policy of the role EventBridge uses to start `state_machine`, if any."""
+    role = state_machine.node.try_find_child("EventsRole")
+    policy = role.node.try_find_child("DefaultPolicy") if role else None
+    return cast(iam.CfnPolicy, policy.node.default_child) if policy else None
+
+
+def _acknowledge_inline(resource: iam.CfnPolicy, reason: str) -> None:
+    Validations.of(resource).acknowledge(
+        Acknowledgment(id="HIPAA.Security-IAMNoInlinePolicy", reason=reason),
+        Acknowledgment(id="NIST.800.53.R5-IAMNoInlinePolicy", reason=reason),
+    )
