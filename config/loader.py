@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from config.catalog_checks import catalog_problems
 from config.schema import StageConfig
 
 #: The environments the app builds, in order: file stem -> Stage construct id.
@@ -93,9 +94,18 @@ def load_stage_config(path: Path) -> StageConfig:
             f"not {type(document).__name__ if document is not None else 'nothing'}"
         )
     try:
-        return StageConfig.model_validate(document)
+        config = StageConfig.model_validate(document)
     except ValidationError as error:
         raise ConfigError(_format_errors(display, error, loader.key_lines)) from None
+    problems = catalog_problems(config)
+    if problems:
+        raise ConfigError(
+            "\n".join(
+                _located(display, location, message, loader.key_lines)
+                for location, message in problems
+            )
+        )
+    return config
 
 
 def load_all(config_dir: Path) -> dict[str, StageConfig]:
@@ -110,10 +120,16 @@ def _format_errors(display: str, error: ValidationError, key_lines: Mapping[Loca
         field = (detail.get("ctx") or {}).get("field")
         if isinstance(field, str):
             location = location + tuple(field.split("."))
-        line = _nearest_line(location, key_lines)
-        where = f"{display}:{line}" if line else display
-        lines.append(f"{where}: {_dotted(location) or '(top level)'}: {_describe(detail)}")
+        lines.append(_located(display, location, _describe(detail), key_lines))
     return "\n".join(lines)
+
+
+def _located(
+    display: str, location: Location, message: str, key_lines: Mapping[Location, int]
+) -> str:
+    line = _nearest_line(location, key_lines)
+    where = f"{display}:{line}" if line else display
+    return f"{where}: {_dotted(location) or '(top level)'}: {message}"
 
 
 def _describe(detail: Mapping[str, Any]) -> str:

@@ -43,6 +43,115 @@ class StorageConfig(Strict):
     """Days server access logs are kept."""
 
 
+TrainingName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,22}$"),
+    Field(description="lower-case letters, digits and '-', at most 23: it prefixes job names"),
+]
+ChannelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+S3Prefix = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9!_.*'()/-]+/$"),
+    Field(description="a key prefix relative to the data bucket's datasets/ folder, ending '/'"),
+]
+ScheduleExpression = Annotated[
+    str,
+    StringConstraints(pattern=r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$"),
+]
+HyperparameterValue = int | float | bool | str | list[int | float | str]
+
+
+class ChannelConfig(Strict):
+    """One input channel of a training definition."""
+
+    prefix: S3Prefix
+    """Where the data is, under `s3://<data bucket>/datasets/`."""
+    content_type: str | None = None
+    """MIME type the algorithm reads, e.g. text/csv. Default: the algorithm's default."""
+
+
+class SpotConfig(Strict):
+    """Managed spot training: up to 90% cheaper, interruptible, resumed from checkpoints."""
+
+    max_wait_minutes: int = Field(ge=1, le=28 * 24 * 60)
+    """Waiting for capacity plus running, in all; at least max_runtime_minutes."""
+
+
+class TuningRangeConfig(Strict):
+    """The values a tuning job tries for one hyperparameter: min/max, or values."""
+
+    min: int | float | None = None
+    max: int | float | None = None
+    values: list[str] | None = None
+    scaling: Literal["Auto", "Linear", "Logarithmic", "ReverseLogarithmic"] = "Auto"
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> TuningRangeConfig:
+        numeric = self.min is not None or self.max is not None
+        if numeric == (self.values is not None):
+            raise field_error("min", "give either min and max, or values")
+        if numeric and (self.min is None or self.max is None):
+            raise field_error("max" if self.max is None else "min", "give both min and max")
+        if numeric and self.min is not None and self.max is not None and self.min >= self.max:
+            raise field_error("max", f"must be greater than min ({self.min})")
+        return self
+
+
+class TuningConfig(Strict):
+    """Automatic model tuning: the pipeline runs a tuning job and keeps the best model."""
+
+    objective_metric: str
+    objective_type: Literal["Maximize", "Minimize"]
+    strategy: Literal["Bayesian", "Random", "Hyperband", "Grid"] = "Bayesian"
+    max_jobs: int = Field(ge=1, le=500)
+    max_parallel_jobs: int = Field(ge=1, le=100)
+    ranges: dict[str, TuningRangeConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _parallel_within_total(self) -> TuningConfig:
+        if self.max_parallel_jobs > self.max_jobs:
+            raise field_error("max_parallel_jobs", f"must not exceed max_jobs ({self.max_jobs})")
+        return self
+
+
+class TrainingConfig(Strict):
+    """One training pipeline: a built-in `algorithm`, or a custom `framework` model."""
+
+    algorithm: str | None = None
+    """A built-in algorithm, e.g. xgboost (see docs/builtin-algorithms.md)."""
+    framework: Literal["pytorch", "tensorflow"] | None = None
+    """A custom model from training_code/<framework>."""
+    version: str | None = None
+    """Algorithm image version or framework version. Default: the catalog's default."""
+    code: Literal["image", "script"] = "image"
+    """Custom models: a built image (image) or the AWS image plus code from S3 (script)."""
+    instance_type: str
+    instance_count: int = Field(default=1, ge=1, le=100)
+    volume_size_gb: int = Field(default=30, ge=1, le=16384)
+    max_runtime_minutes: int = Field(default=60, ge=1, le=28 * 24 * 60)
+    spot: SpotConfig | None = None
+    hyperparameters: dict[str, HyperparameterValue] = Field(default_factory=dict)
+    channels: dict[ChannelName, ChannelConfig] = Field(min_length=1)
+    schedule: ScheduleExpression | None = None
+    """Start on this EventBridge schedule, e.g. cron(0 3 ? * MON *). Default: on demand."""
+    start_on_new_data: bool = False
+    """Start when an object lands under the first channel's prefix."""
+    tuning: TuningConfig | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TrainingConfig:
+        if (self.algorithm is None) == (self.framework is None):
+            raise field_error("algorithm", "give exactly one of algorithm or framework")
+        if self.code == "script" and self.framework is None:
+            raise field_error("code", "script mode is for framework models only")
+        if self.spot and self.spot.max_wait_minutes < self.max_runtime_minutes:
+            raise field_error(
+                "spot.max_wait_minutes",
+                f"must be at least max_runtime_minutes ({self.max_runtime_minutes})",
+            )
+        return self
+
+
 class StageConfig(Strict):
     """One deployment environment (Dev, Prod): where it goes and how it differs from the others."""
 
@@ -58,6 +167,12 @@ class StageConfig(Strict):
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
     """Tags applied to every resource of the stage."""
     storage: StorageConfig = Field(default_factory=StorageConfig)
+    notification_emails: list[Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$")]] = (
+        Field(default_factory=list)
+    )
+    """Who is told about failed trainings and alarms."""
+    training: dict[TrainingName, TrainingConfig] = Field(default_factory=dict)
+    """Training pipelines, by name."""
 
     @model_validator(mode="after")
     def _production_keeps_data(self) -> StageConfig:

@@ -8,7 +8,7 @@ from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from constructs import Construct
 
 from config import StageConfig
-from constructs_lib import BucketLifecycle, BucketSet, EncryptionKey
+from constructs_lib import BucketLifecycle, BucketSet, EncryptionKey, NotificationTopic
 
 
 class DataStack(Stack):
@@ -17,6 +17,8 @@ class DataStack(Stack):
     Attributes:
         key: the stage's customer-managed KMS key.
         buckets: the data, artifacts and access-log buckets.
+        notifications: the topic told about failed trainings and alarms (its subscriptions
+            are confirmed by people, so it lives with the other stateful resources).
     """
 
     def __init__(
@@ -52,7 +54,12 @@ class DataStack(Stack):
             access_log_expiration=Duration.days(storage.access_log_expiration_days),
             removal_policy=removal_policy,
             auto_delete_objects=config.auto_delete_objects,
+            data_events=any(t.start_on_new_data for t in config.training.values()),
         )
+        self.notifications = NotificationTopic(
+            self, "Notifications", encryption_key=self.key, emails=config.notification_emails
+        ).topic
         CfnOutput(self, "DataBucketName", value=self.buckets.data.bucket.bucket_name)
         CfnOutput(self, "ArtifactsBucketName", value=self.buckets.artifacts.bucket.bucket_name)
         CfnOutput(self, "KeyArn", value=self.key.key_arn)
+        CfnOutput(self, "NotificationTopicArn", value=self.notifications.topic_arn)

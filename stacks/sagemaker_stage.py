@@ -32,5 +32,10 @@ class SageMakerStage(Stage):
             Tags.of(self).add(key, value)
         self.data = DataStack(self, "Data", config=config)
         self.training = TrainingStack(
-            self, "Training", key=self.data.key, buckets=self.data.buckets
+            self,
+            "Training",
+            config=config,
+            key=self.data.key,
+            buckets=self.data.buckets,
+            notification_topic=self.data.notifications,
         )

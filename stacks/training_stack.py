@@ -1,14 +1,30 @@
-"""The training stack: the SageMaker execution role for training and the training pipelines."""
+"""The training stack: the SageMaker execution role and one pipeline per training definition."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib import BucketPrefixes, BucketSet, SageMakerExecutionRole
+from config import StageConfig
+from config.schema import TrainingConfig
+from constructs_lib import (
+    BucketPrefixes,
+    BucketSet,
+    HyperparameterTuning,
+    ParameterRange,
+    SageMakerExecutionRole,
+    SpotTraining,
+    TrainingInput,
+    TrainingJob,
+    TrainingPipeline,
+)
+from constructs_lib.builtin_algorithms import get_algorithm
 
 #: Where training reads its data (data bucket) and writes models and checkpoints (artifacts).
 TRAINING_DATA_PREFIX = "datasets/"
@@ -21,6 +37,7 @@ class TrainingStack(Stack):
 
     Attributes:
         execution_role: the role SageMaker training jobs run with.
+        pipelines: the training pipelines, by definition name.
     """
 
     def __init__(
@@ -28,8 +45,10 @@ class TrainingStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
+        config: StageConfig,
         key: kms.IKey,
         buckets: BucketSet,
+        notification_topic: sns.ITopic,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -38,6 +57,8 @@ class TrainingStack(Stack):
             description="SageMaker training: execution role and training pipelines (stateless)",
             **kwargs,
         )
+        self._config = config
+        self._buckets = buckets
         self.execution_role = SageMakerExecutionRole(
             self,
             "ExecutionRole",
@@ -49,3 +70,100 @@ class TrainingStack(Stack):
             description="Assumed by SageMaker training jobs of this stage",
         )
         CfnOutput(self, "ExecutionRoleArn", value=self.execution_role.role.role_arn)
+        self.pipelines: dict[str, TrainingPipeline] = {}
+        for name, training in sorted(config.training.items()):
+            self.pipelines[name] = TrainingPipeline(
+                self,
+                _construct_id(name),
+                job=self._job(name, training),
+                execution_role=self.execution_role,
+                encryption_key=key,
+                inference_image_uri=self._inference_image(training),
+                notification_topic=notification_topic,
+                schedule=events.Schedule.expression(training.schedule)
+                if training.schedule
+                else None,
+                start_on_new_data=buckets.data.bucket if training.start_on_new_data else None,
+                log_retention=logs.RetentionDays.ONE_YEAR
+                if config.production
+                else logs.RetentionDays.ONE_MONTH,
+                log_removal_policy=RemovalPolicy(config.removal_policy.upper()),
+            )
+            CfnOutput(
+                self,
+                f"{_construct_id(name)}StateMachineArn",
+                value=self.pipelines[name].state_machine.state_machine_arn,
+                description=f"Start this state machine to train {name}",
+            )
+
+    def _job(self, name: str, training: TrainingConfig) -> TrainingJob:
+        data, artifacts = self._buckets.data.bucket, self._buckets.artifacts.bucket
+        algorithm = get_algorithm(training.algorithm) if training.algorithm else None
+        if algorithm is None:
+            raise NotImplementedError("framework training definitions arrive with the images")
+        return TrainingJob(
+            name=name,
+            image_uri=algorithm.training_image(self.region, training.version),
+            inputs=[
+                TrainingInput(
+                    name=channel,
+                    bucket=data,
+                    prefix=f"{TRAINING_DATA_PREFIX}{spec.prefix}",
+                    content_type=spec.content_type,
+                )
+                for channel, spec in training.channels.items()
+            ],
+            output_bucket=artifacts,
+            output_prefix=f"{MODEL_OUTPUT_PREFIX}{name}/",
+            instance_type=training.instance_type,
+            instance_count=training.instance_count,
+            volume_size_gb=training.volume_size_gb,
+            max_runtime=Duration.minutes(training.max_runtime_minutes),
+            hyperparameters=algorithm.render_hyperparameters(training.hyperparameters),
+            spot=SpotTraining(
+                max_wait=Duration.minutes(training.spot.max_wait_minutes),
+                checkpoint_bucket=artifacts,
+                checkpoint_prefix=CHECKPOINT_PREFIX,
+            )
+            if training.spot
+            else None,
+            tuning=_tuning(training),
+            tags={"training-definition": name},
+        )
+
+    def _inference_image(self, training: TrainingConfig) -> str:
+        if training.algorithm is None:
+            raise NotImplementedError("framework training definitions arrive with the images")
+        return get_algorithm(training.algorithm).inference_image(self.region, training.version)
+
+
+def _tuning(training: TrainingConfig) -> HyperparameterTuning | None:
+    if training.tuning is None:
+        return None
+    algorithm = get_algorithm(training.algorithm) if training.algorithm else None
+    ranges = {}
+    for name, spec in training.tuning.ranges.items():
+        hyperparameter = algorithm.hyperparameter(name) if algorithm else None
+        if spec.values is not None:
+            ranges[name] = ParameterRange(kind="Categorical", values=tuple(spec.values))
+            continue
+        integer = hyperparameter is not None and hyperparameter.kind == "integer"
+        ranges[name] = ParameterRange(
+            kind="Integer" if integer else "Continuous",
+            min_value=spec.min,
+            max_value=spec.max,
+            scaling=spec.scaling,
+        )
+    return HyperparameterTuning(
+        objective_metric=training.tuning.objective_metric,
+        objective_type=training.tuning.objective_type,
+        strategy=training.tuning.strategy,
+        max_jobs=training.tuning.max_jobs,
+        max_parallel_jobs=training.tuning.max_parallel_jobs,
+        ranges=ranges,
+    )
+
+
+def _construct_id(name: str) -> str:
+    """`churn-xgboost` -> `ChurnXgboost`: a PascalCase id fixed by the definition name."""
+    return "".join(part.capitalize() for part in name.split("-"))

@@ -64,3 +64,4 @@ def test_every_ignored_cfn_lint_rule_has_a_reason() -> None:
     for previous, line in zip(lines[ignore_at:], lines[ignore_at + 1 :], strict=False):
         if line.strip().startswith("- "):
             assert previous.strip().startswith("#"), f"no reason given above {line.strip()}"
+    assert any(line.strip().startswith("- ") for line in lines[ignore_at:])

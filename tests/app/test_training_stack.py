@@ -14,10 +14,12 @@ STAGES = ["Dev", "Prod"]
 
 
 def _statements(template: dict[str, Any]) -> list[dict[str, Any]]:
+    """The statements of the execution role's policies."""
     return [
         statement
-        for resource in template["Resources"].values()
-        if resource["Type"] in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+        for logical_id, resource in template["Resources"].items()
+        if logical_id.startswith("ExecutionRole")
+        and resource["Type"] in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
         for statement in resource["Properties"]["PolicyDocument"]["Statement"]
     ]
 
@@ -29,8 +31,9 @@ def _as_list(value: Any) -> list[Any]:
 @pytest.mark.parametrize("stage", STAGES)
 def test_only_sagemaker_assumes_the_execution_role(synthesized: SynthesizedApp, stage: str) -> None:
     roles = synthesized.template(f"{stage}/Training").find_resources("AWS::IAM::Role")
-    assert len(roles) == 1
-    role = next(iter(roles.values()))["Properties"]
+    role = next(r for logical_id, r in roles.items() if logical_id.startswith("ExecutionRole"))[
+        "Properties"
+    ]
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {
             "Action": "sts:AssumeRole",

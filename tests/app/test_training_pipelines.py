@@ -1,0 +1,186 @@
+"""Training pipelines: one state machine per definition, whose SageMaker requests are valid."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import boto3
+import botocore.session
+import pytest
+from botocore.validate import validate_parameters
+from moto import mock_aws
+
+from config import DEFAULT_CONFIG_DIR, load_all
+from tests.conftest import SynthesizedApp
+
+pytestmark = pytest.mark.xdist_group("app")
+
+CONFIGS = load_all(DEFAULT_CONFIG_DIR)
+DEFINITIONS = [
+    (stage, name)
+    for stage, key in (("Dev", "dev"), ("Prod", "prod"))
+    for name in sorted(CONFIGS[key].training)
+]
+ACCOUNT = "123456789012"
+SAMPLE_KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+SAMPLE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/sagemaker-execution"
+
+
+def _sample(part: Any) -> str:
+    """A deployed-looking value for a CloudFormation reference inside a definition."""
+    if isinstance(part, str):
+        return part
+    text = json.dumps(part)
+    if "AWS::Partition" in text:
+        return "aws"
+    if "Key" in text and "Arn" in text:
+        return SAMPLE_KEY
+    if "ExecutionRole" in text:
+        return SAMPLE_ROLE
+    if "Bucket" in text:
+        return "sample-bucket"
+    raise AssertionError(f"no sample for {text}")
+
+
+def _definition(synthesized: SynthesizedApp, stage: str, name: str) -> dict[str, Any]:
+    template = synthesized.template_json(f"{stage}/Training")
+    construct_id = "".join(part.capitalize() for part in name.split("-"))
+    machines = [
+        resource
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::StepFunctions::StateMachine"
+        and re.fullmatch(f"{construct_id}[0-9A-F]{{8}}", logical_id)
+    ]
+    assert len(machines) == 1
+    parts = machines[0]["Properties"]["DefinitionString"]["Fn::Join"][1]
+    return json.loads("".join(_sample(part) for part in parts))  # type: ignore[no-any-return]
+
+
+def _substitute(value: Any, job_name: str) -> Any:
+    """Resolve the per-execution paths as Step Functions would for a sample execution."""
+    if isinstance(value, list):
+        return [_substitute(item, job_name) for item in value]
+    if not isinstance(value, dict):
+        return value
+    resolved = {}
+    for key, item in value.items():
+        if not key.endswith(".$"):
+            resolved[key] = _substitute(item, job_name)
+        elif item == "$.job_name":
+            resolved[key[:-2]] = job_name
+        elif item.startswith("$.data."):
+            resolved[key[:-2]] = f"s3://sample-bucket/datasets/{item.removeprefix('$.data.')}/"
+        elif item.startswith("States.Format('s3://"):
+            resolved[key[:-2]] = f"s3://sample-bucket/checkpoints/{job_name}/"
+        else:
+            raise AssertionError(f"unexpected path {key}: {item}")
+    return resolved
+
+
+def test_one_state_machine_per_training_definition(synthesized: SynthesizedApp) -> None:
+    for stage, key in (("Dev", "dev"), ("Prod", "prod")):
+        template = synthesized.template(f"{stage}/Training")
+        template.resource_count_is("AWS::StepFunctions::StateMachine", len(CONFIGS[key].training))
+
+
+@pytest.mark.parametrize(("stage", "name"), DEFINITIONS)
+def test_the_sagemaker_request_is_valid_for_botocore_and_moto(
+    synthesized: SynthesizedApp, stage: str, name: str
+) -> None:
+    definition = _definition(synthesized, stage, name)
+    tuning = "Tune" in definition["States"]
+    state = definition["States"]["Tune" if tuning else "Train"]
+    job_name = f"{name}-0f8fad5b" if tuning else f"{name}-0f8fad5b-d9cb-469f-a165-70867728950e"
+    request = _substitute(state["Parameters"], job_name)
+    operation = "CreateHyperParameterTuningJob" if tuning else "CreateTrainingJob"
+    model = botocore.session.get_session().get_service_model("sagemaker")
+
+    validate_parameters(request, model.operation_model(operation).input_shape)
+
+    if not tuning:
+        with mock_aws():
+            client = boto3.client("sagemaker", region_name="us-east-1")
+            client.create_training_job(**request)
+            job = client.describe_training_job(TrainingJobName=job_name)
+            assert job["TrainingJobStatus"] == "Completed"
+
+
+def test_a_hyperparameter_is_rendered_as_a_string(synthesized: SynthesizedApp) -> None:
+    request = _definition(synthesized, "Dev", "churn-xgboost")["States"]["Train"]["Parameters"]
+    assert request["HyperParameters"] == {
+        "eta": "0.2",
+        "eval_metric": "auc",
+        "max_depth": "4",
+        "num_round": "50",
+        "objective": "binary:logistic",
+    }
+    assert request["AlgorithmSpecification"]["TrainingImage"] == (
+        "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+    )
+
+
+def test_dev_trains_on_spot_with_checkpoints_and_prod_tunes_xgboost(
+    synthesized: SynthesizedApp,
+) -> None:
+    dev = _definition(synthesized, "Dev", "churn-xgboost")["States"]["Train"]["Parameters"]
+    assert dev["EnableManagedSpotTraining"] is True
+    assert dev["StoppingCondition"] == {"MaxRuntimeInSeconds": 1800, "MaxWaitTimeInSeconds": 3600}
+    assert "checkpoints/{}/" in dev["CheckpointConfig"]["S3Uri.$"]
+    prod = _definition(synthesized, "Prod", "churn-xgboost")["States"]
+    config = prod["Tune"]["Parameters"]["HyperParameterTuningJobConfig"]
+    assert config["ResourceLimits"] == {"MaxNumberOfTrainingJobs": 20, "MaxParallelTrainingJobs": 4}
+    assert config["ParameterRanges"]["IntegerParameterRanges"] == [
+        {"Name": "max_depth", "MinValue": "3", "MaxValue": "10", "ScalingType": "Auto"}
+    ]
+    assert "DescribeBestJob" in prod
+
+
+@pytest.mark.parametrize(("stage", "name"), DEFINITIONS)
+def test_volume_and_output_are_encrypted_and_the_container_isolated(
+    synthesized: SynthesizedApp, stage: str, name: str
+) -> None:
+    states = _definition(synthesized, stage, name)["States"]
+    request = (
+        states["Train"]["Parameters"]
+        if "Train" in states
+        else states["Tune"]["Parameters"]["TrainingJobDefinition"]
+    )
+    assert request["OutputDataConfig"]["KmsKeyId"] == SAMPLE_KEY
+    assert request["ResourceConfig"]["VolumeKmsKeyId"] == SAMPLE_KEY
+    assert request["EnableNetworkIsolation"] is True
+    assert states["CreateModel"]["Parameters"]["EnableNetworkIsolation"] is True
+
+
+@pytest.mark.parametrize("stage", ["Dev", "Prod"])
+def test_state_machines_may_pass_only_the_execution_role(
+    synthesized: SynthesizedApp, stage: str
+) -> None:
+    template = synthesized.template_json(f"{stage}/Training")
+    passes = [
+        statement
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::IAM::Policy" and not logical_id.startswith("ExecutionRole")
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+        if "iam:PassRole" in str(statement["Action"])
+    ]
+    assert len(passes) == len(CONFIGS[stage.lower()].training)
+    for statement in passes:
+        assert statement["Action"] == "iam:PassRole"
+        assert statement["Resource"] == {"Fn::GetAtt": ["ExecutionRoleFAA49FA6", "Arn"]}
+        assert statement["Condition"] == {
+            "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
+        }
+
+
+def test_failed_executions_are_published(synthesized: SynthesizedApp) -> None:
+    rules = synthesized.template("Dev/Training").find_resources(
+        "AWS::Events::Rule",
+        {"Properties": {"EventPattern": {"source": ["aws.states"]}}},
+    )
+    assert len(rules) == len(CONFIGS["dev"].training)
+    for rule in rules.values():
+        pattern = rule["Properties"]["EventPattern"]
+        assert pattern["detail"]["status"] == ["FAILED", "TIMED_OUT", "ABORTED"]
+        assert "ExportsOutputRefNotifications" in json.dumps(rule["Properties"]["Targets"])
