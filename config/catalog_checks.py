@@ -2,15 +2,13 @@
 
 The schema checks shapes and ranges; these check meaning: that the algorithm exists and reads
 these channels, that the hyperparameters are its own and in range, that the instance type
-exists and suits the algorithm or framework image.
+exists and suits the algorithm.
 """
 
 from __future__ import annotations
 
 from config.schema import StageConfig, TrainingConfig
 from constructs_lib.builtin_algorithms import validate_training, validate_tuning_range
-from constructs_lib.framework_images import check_framework_image
-from constructs_lib.instance_types import validate_instance_type
 
 Location = tuple[str | int, ...]
 
@@ -26,48 +24,32 @@ def catalog_problems(config: StageConfig) -> list[tuple[Location, str]]:
 
 
 def _training_problems(training: TrainingConfig, *, region: str) -> list[tuple[str, str]]:
-    if training.algorithm is not None:
-        tuned = set(training.tuning.ranges) if training.tuning else set()
-        found = [
-            (problem.field, problem.message)
-            for problem in validate_training(
-                training.algorithm,
-                hyperparameters=training.hyperparameters,
-                instance_type=training.instance_type,
-                instance_count=training.instance_count,
-                channels={name: c.content_type for name, c in training.channels.items()},
-                version=training.version,
-                region=region,
-                spot_max_wait_seconds=(
-                    training.spot.max_wait_minutes * 60 if training.spot else None
-                ),
-                tuned_hyperparameters=tuned,
-            )
-        ]
-        if training.tuning and not found:
-            for parameter, spec in training.tuning.ranges.items():
-                found.extend(
-                    (problem.field, problem.message)
-                    for problem in validate_tuning_range(
-                        training.algorithm,
-                        parameter,
-                        min_value=spec.min,
-                        max_value=spec.max,
-                        values=spec.values,
-                        field=f"tuning.ranges.{parameter}",
-                    )
-                )
-        return found
-    message = validate_instance_type(training.instance_type, "training")
-    if message:
-        return [("instance_type", message)]
-    assert training.framework is not None
-    return [
+    tuned = set(training.tuning.ranges) if training.tuning else set()
+    found = [
         (problem.field, problem.message)
-        for problem in check_framework_image(
-            training.framework,
-            region=region,
+        for problem in validate_training(
+            training.algorithm,
+            hyperparameters=training.hyperparameters,
             instance_type=training.instance_type,
+            instance_count=training.instance_count,
+            channels={name: c.content_type for name, c in training.channels.items()},
             version=training.version,
+            region=region,
+            spot_max_wait_seconds=training.spot.max_wait_minutes * 60 if training.spot else None,
+            tuned_hyperparameters=tuned,
         )
     ]
+    if training.tuning and not found:
+        for parameter, spec in training.tuning.ranges.items():
+            found.extend(
+                (problem.field, problem.message)
+                for problem in validate_tuning_range(
+                    training.algorithm,
+                    parameter,
+                    min_value=spec.min,
+                    max_value=spec.max,
+                    values=spec.values,
+                    field=f"tuning.ranges.{parameter}",
+                )
+            )
+    return found

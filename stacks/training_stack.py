@@ -98,9 +98,7 @@ class TrainingStack(Stack):
 
     def _job(self, name: str, training: TrainingConfig) -> TrainingJob:
         data, artifacts = self._buckets.data.bucket, self._buckets.artifacts.bucket
-        algorithm = get_algorithm(training.algorithm) if training.algorithm else None
-        if algorithm is None:
-            raise NotImplementedError("framework training definitions arrive with the images")
+        algorithm = get_algorithm(training.algorithm)
         return TrainingJob(
             name=name,
             image_uri=algorithm.training_image(self.region, training.version),
@@ -132,18 +130,16 @@ class TrainingStack(Stack):
         )
 
     def _inference_image(self, training: TrainingConfig) -> str:
-        if training.algorithm is None:
-            raise NotImplementedError("framework training definitions arrive with the images")
         return get_algorithm(training.algorithm).inference_image(self.region, training.version)
 
 
 def _tuning(training: TrainingConfig) -> HyperparameterTuning | None:
     if training.tuning is None:
         return None
-    algorithm = get_algorithm(training.algorithm) if training.algorithm else None
+    algorithm = get_algorithm(training.algorithm)
     ranges = {}
     for name, spec in training.tuning.ranges.items():
-        hyperparameter = algorithm.hyperparameter(name) if algorithm else None
+        hyperparameter = algorithm.hyperparameter(name)
         if spec.values is not None:
             ranges[name] = ParameterRange(kind="Categorical", values=tuple(spec.values))
             continue
