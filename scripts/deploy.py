@@ -1,0 +1,700 @@
+#!/usr/bin/env python3
+"""Deploy a stage of the app with the real CDK CLI: into an emulated AWS account, or into AWS.
+
+    scripts/deploy.py                      deploy Dev into a fresh local emulated account (moto)
+    scripts/deploy.py --keep-running       ... and leave the emulator up afterwards
+    scripts/deploy.py --endpoint-url URL   deploy into an emulator left up by --keep-running
+    scripts/deploy.py --destroy --endpoint-url URL   remove the Dev stacks from it
+    scripts/deploy.py --target aws         deploy Dev into AWS with your own credentials
+    scripts/deploy.py --target aws --stage Prod
+
+The default target is the emulator, always: real AWS needs `--target aws`. Emulator commands get
+fake credentials and the local endpoint only (see `emulator.emulator_environment`). The phases
+are the CLI's own: `cdk synth`, `cdk bootstrap`, `cdk publish-assets`, `cdk deploy` (change
+sets), each timed; then the report reads back what exists. docs/deploy.md has the details.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TextIO
+
+import boto3  # type: ignore[import-untyped]
+import inventory
+from assembly import AssemblyError, StackArtifact, read_stage
+from botocore.exceptions import (  # type: ignore[import-untyped]
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+)
+from emulator import (
+    Emulator,
+    EmulatorError,
+    check_local_endpoint,
+    emulator_environment,
+    last_error,
+    require_emulator_environment,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LOG_DIR = REPO_ROOT / ".local" / "deploy"
+BOOTSTRAP_QUALIFIER = "hnb659fds"
+BOOTSTRAP_VERSION_PARAMETER = f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version"
+#: A CDK command against the emulator that runs longer than this is stuck (moto never finishes
+#: some resources); against AWS the CLI's own waiting applies.
+EMULATOR_COMMAND_TIMEOUT_S = 600
+#: Known emulator failures: a text in the CDK or emulator log, and what to do about it.
+EMULATOR_HINTS = (
+    (
+        "at 'instanceType' failed to satisfy constraint",
+        "moto accepts endpoint instance types of the c4, c5, c5d, g4dn, inf1, m4, m5, m5d, p2, "
+        "p3, r5, r5d and t2 families only: give the Dev config one of them (e.g. ml.m5.large)",
+    ),
+)
+USER_COMMANDS = (
+    ("start a training run", "scripts/train.py"),
+    ("invoke an endpoint", "scripts/invoke.py"),
+)
+
+Target = Literal["emulator", "aws"]
+
+
+class DeployError(Exception):
+    """A problem the user can act on. The message says what happened and what to do."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """The command line, parsed and checked."""
+
+    target: Target
+    stage: str
+    destroy: bool
+    keep_running: bool
+    endpoint_url: str | None
+    port: int
+    outdir: Path
+    context: tuple[str, ...]
+    verbose: bool
+
+
+@dataclass
+class Timings:
+    """Wall time of each phase, in the order they ran."""
+
+    phases: list[tuple[str, float]] = field(default_factory=list)
+
+    @contextmanager
+    def phase(self, name: str, out: TextIO, *, verbose: bool = False) -> Iterator[list[str]]:
+        """Time a phase and print one line for it; notes appended to the yielded list follow
+        the time on that line."""
+        print(f"  {name:<10}...", end="\n" if verbose else "", flush=True, file=out)
+        notes: list[str] = []
+        start = time.monotonic()
+        try:
+            yield notes
+        except BaseException:
+            print(" failed", file=out, flush=True)
+            raise
+        seconds = time.monotonic() - start
+        self.phases.append((name, seconds))
+        detail = f"  {'; '.join(notes)}" if notes else ""
+        prefix = f"  {name:<10}" if verbose else ""
+        print(f"{prefix}{seconds:6.1f} s{detail}", file=out, flush=True)
+
+
+def parse_args(argv: Sequence[str] | None) -> Options:
+    parser = argparse.ArgumentParser(
+        prog="scripts/deploy.py",
+        description="Deploy a stage with the real CDK CLI into an emulated AWS account "
+        "(default) or into AWS (--target aws).",
+    )
+    parser.add_argument(
+        "--target",
+        choices=("emulator", "aws"),
+        default="emulator",
+        help="emulator (default): a local moto account, no credentials needed; "
+        "aws: your AWS account, with your credentials",
+    )
+    parser.add_argument("--stage", default="Dev", help="Dev (default) or Prod (--target aws only)")
+    parser.add_argument("--destroy", action="store_true", help="remove the stage's stacks")
+    parser.add_argument(
+        "--keep-running", action="store_true", help="leave the emulator up after the deploy"
+    )
+    parser.add_argument(
+        "--endpoint-url",
+        metavar="URL",
+        help="use the emulator already running at URL (left up by --keep-running)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=0, help="port for the emulator (default: a free one)"
+    )
+    parser.add_argument(
+        "--outdir", type=Path, default=REPO_ROOT / "cdk.out", help="cloud assembly folder"
+    )
+    parser.add_argument(
+        "-c",
+        "--context",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="CDK context for synth, e.g. -c config_dir=PATH (repeatable)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show the CDK CLI output")
+    args = parser.parse_args(argv)
+    options = Options(
+        target=args.target,
+        stage=args.stage,
+        destroy=args.destroy,
+        keep_running=args.keep_running,
+        endpoint_url=args.endpoint_url,
+        port=args.port,
+        outdir=args.outdir.resolve(),
+        context=tuple(args.context),
+        verbose=args.verbose,
+    )
+    problem = _option_problem(options)
+    if problem:
+        parser.error(problem)
+    return options
+
+
+def _option_problem(options: Options) -> str | None:
+    if options.stage not in ("Dev", "Prod"):
+        return f"--stage must be Dev or Prod (got {options.stage!r})"
+    bad_context = [item for item in options.context if "=" not in item]
+    if bad_context:
+        return f"--context takes KEY=VALUE (got {bad_context[0]!r})"
+    if options.target == "aws":
+        return _aws_option_problem(options)
+    return _emulator_option_problem(options)
+
+
+def _emulator_option_problem(options: Options) -> str | None:
+    if options.stage != "Dev":
+        return "only Dev deploys into the emulator; Prod needs --target aws"
+    if options.destroy and not options.endpoint_url:
+        return (
+            "a fresh emulator holds nothing to destroy: pass --endpoint-url of one left up by "
+            "--keep-running"
+        )
+    if options.endpoint_url and options.port:
+        return "--port starts a new emulator; --endpoint-url uses a running one: pick one"
+    return None
+
+
+def _aws_option_problem(options: Options) -> str | None:
+    if options.keep_running or options.endpoint_url or options.port:
+        return "--keep-running, --endpoint-url and --port are for the emulator target"
+    if options.destroy and options.stage == "Prod":
+        return "Prod keeps its data (termination protection, RETAIN): it is not destroyed here"
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = parse_args(argv)
+    try:
+        if options.target == "aws":
+            deploy_to_aws(options)
+        else:
+            deploy_to_emulator(options)
+    except (DeployError, EmulatorError, AssemblyError) as error:
+        print(f"\nerror: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted; the emulator and the CDK CLI were stopped", file=sys.stderr)
+        return 130
+    return 0
+
+
+# --- targets -------------------------------------------------------------------------------
+
+
+def deploy_to_emulator(options: Options) -> None:
+    """Synthesize, then bootstrap, publish and deploy (or destroy) in the emulator, and report."""
+    out = sys.stdout
+    timings = Timings()
+    action = "Destroying" if options.destroy else "Deploying"
+    print(f"{action} {options.stage} in the emulated AWS account (moto, on localhost)", file=out)
+    with timings.phase("synth", out, verbose=options.verbose) as notes:
+        run_cdk(_synth_args(options), env=offline_environment(), options=options, log="synth")
+        notes.append(_stage_summary(options))
+    stacks = read_stage(options.outdir, options.stage)
+    account, region = _environment_of(stacks)
+    if not options.destroy:
+        check_emulator_can_deploy(stacks)
+    emulator = Emulator(log_path=LOG_DIR / "emulator.log", port=options.port, account=account)
+    try:
+        if options.endpoint_url:
+            url = check_local_endpoint(options.endpoint_url)
+            supported = _supported_types_in_process()
+            _check_reachable(url, region)
+        else:
+            with timings.phase("emulator", out) as notes:
+                info = emulator.start()
+                notes.append(f"{info.endpoint_url}, account {account}, {region}")
+            url, supported = info.endpoint_url, info.cloudformation_types
+        env = emulator_environment(url, region, base=_tool_environment())
+        require_emulator_environment(env)
+        session = _emulator_session(url, region)
+        run_phases(options, stacks=stacks, env=env, session=session, timings=timings, out=out)
+        if not options.destroy:
+            print_report(session, stacks, supported, out)
+        _print_timings(timings, out)
+        if options.keep_running and not options.endpoint_url:
+            _print_keep_running(url, emulator.detach(), out)
+    except BaseException as error:
+        if isinstance(error, DeployError):
+            hint = emulator_hint(options, emulator)
+            if hint:
+                raise DeployError(f"{error}\n{hint}") from None
+        raise
+    finally:
+        if emulator.pid is not None:
+            emulator.stop()
+            print("Emulator stopped.", file=out)
+
+
+def deploy_to_aws(options: Options) -> None:
+    """Synthesize, then bootstrap if needed, publish and deploy (or destroy) in AWS."""
+    out = sys.stdout
+    env = _tool_environment()
+    overrides = sorted(key for key in env if key.startswith("AWS_ENDPOINT_URL"))
+    if overrides:
+        raise DeployError(
+            f"--target aws deploys to AWS itself, but {', '.join(overrides)} is set: unset it"
+        )
+    timings = Timings()
+    action = "Destroying" if options.destroy else "Deploying"
+    print(f"{action} {options.stage} in AWS with your credentials", file=out)
+    with timings.phase("synth", out, verbose=options.verbose) as notes:
+        run_cdk(_synth_args(options), env=env, options=options, log="synth")
+        notes.append(_stage_summary(options))
+    stacks = read_stage(options.outdir, options.stage)
+    account, region = _environment_of(stacks)
+    session = boto3.Session(region_name=region)
+    check_aws_credentials(session, account, options.stage)
+    run_phases(options, stacks=stacks, env=env, session=session, timings=timings, out=out)
+    if not options.destroy:
+        print_report(session, stacks, None, out)
+    _print_timings(timings, out)
+
+
+def run_phases(
+    options: Options,
+    *,
+    stacks: list[StackArtifact],
+    env: dict[str, str],
+    session: Any,
+    timings: Timings,
+    out: TextIO,
+) -> None:
+    """bootstrap (unless done), publish, deploy, or destroy: each one timed."""
+    pattern = f"{options.stage}/*"
+    app = ["--app", str(options.outdir)]
+    verbose = options.verbose
+    names = ", ".join(stack.stack_name for stack in stacks)
+    if options.destroy:
+        with timings.phase("destroy", out, verbose=verbose) as notes:
+            run_cdk(["destroy", *app, pattern, "--force"], env=env, options=options, log="destroy")
+            notes.append(f"removed {names}")
+        return
+    account, region = _environment_of(stacks)
+    version = bootstrap_version(session)
+    if version is not None:
+        print(f"  bootstrap  skipped: already bootstrapped (version {version})", file=out)
+    else:
+        with timings.phase("bootstrap", out, verbose=verbose) as notes:
+            environment = f"aws://{account}/{region}"
+            run_cdk(["bootstrap", *app, environment], env=env, options=options, log="bootstrap")
+            version = bootstrap_version(session)
+            if version is None:
+                raise DeployError(
+                    f"cdk bootstrap finished, but the SSM parameter {BOOTSTRAP_VERSION_PARAMETER}"
+                    " does not exist: the templates of this app cannot deploy without it"
+                )
+            notes.append(f"{environment}, {BOOTSTRAP_VERSION_PARAMETER} = {version}")
+    with timings.phase("publish", out, verbose=verbose) as notes:
+        run_cdk(
+            ["publish-assets", "--unstable=publish-assets", *app, pattern],
+            env=env,
+            options=options,
+            log="publish",
+        )
+        files = sum(len(stack.file_assets) for stack in stacks)
+        images = sum(len(stack.docker_images) for stack in stacks)
+        notes.append(f"{files} file assets, {images} Docker images")
+    with timings.phase("deploy", out, verbose=verbose) as notes:
+        run_cdk(
+            ["deploy", *app, pattern, "--require-approval", "never", "--progress", "events"],
+            env=env,
+            options=options,
+            log="deploy",
+        )
+        notes.append(f"{names} (CloudFormation change sets)")
+
+
+# --- checks --------------------------------------------------------------------------------
+
+
+def check_emulator_can_deploy(stacks: list[StackArtifact]) -> None:
+    """Refuse, before anything starts, what the emulator cannot deploy (instead of hanging)."""
+    problems = []
+    for stack in stacks:
+        custom = sorted(
+            {t for t in stack.resource_types() if t.startswith("Custom::")}
+            | {t for t in stack.resource_types() if t == "AWS::CloudFormation::CustomResource"}
+        )
+        if custom:
+            problems.append(
+                f"{stack.path} has custom resources ({', '.join(custom)}): moto never completes "
+                "them and the deploy would hang. Turn off the config setting that adds them for "
+                "Dev (e.g. auto_delete_objects)."
+            )
+        if stack.docker_images and shutil.which("docker") is None:
+            problems.append(
+                f"{stack.path} has Docker image assets ({', '.join(stack.docker_images)}) and "
+                "there is no Docker engine to build them. Use script mode (an AWS Deep Learning "
+                "Container image plus the code as an S3 asset) for Dev in the config."
+            )
+    if problems:
+        raise DeployError("the emulator cannot deploy this app:\n  " + "\n  ".join(problems))
+
+
+def check_aws_credentials(session: Any, account: str, stage: str) -> None:
+    """Fail unless credentials exist and belong to the stage's account."""
+    try:
+        identity = session.client("sts").get_caller_identity()
+    except NoCredentialsError:
+        raise DeployError(
+            "--target aws needs AWS credentials, and none were found: sign in (e.g. "
+            "`aws sso login --profile NAME` and AWS_PROFILE=NAME, or the AWS_ACCESS_KEY_ID/"
+            "AWS_SECRET_ACCESS_KEY variables), or leave out --target aws to use the emulator"
+        ) from None
+    except (ClientError, BotoCoreError) as error:
+        raise DeployError(f"your AWS credentials do not work: {error}") from None
+    if identity["Account"] != account:
+        raise DeployError(
+            f"{stage} deploys to account {account} (config/{stage.lower()}.yaml), but your "
+            f"credentials are for account {identity['Account']}: use credentials for {account}, "
+            "or put your account id in the config file"
+        )
+
+
+def bootstrap_version(session: Any) -> str | None:
+    """The CDK bootstrap version of the account, or None when it is not bootstrapped."""
+    try:
+        response = session.client("ssm").get_parameter(Name=BOOTSTRAP_VERSION_PARAMETER)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ParameterNotFound":
+            return None
+        raise DeployError(f"cannot read {BOOTSTRAP_VERSION_PARAMETER}: {error}") from None
+    return str(response["Parameter"]["Value"])
+
+
+def emulator_hint(options: Options, emulator: Emulator) -> str | None:
+    """What the emulator's log says about a failure, and a known fix, if any."""
+    texts = []
+    for name in ("bootstrap", "publish", "deploy", "destroy"):
+        log = LOG_DIR / f"{name}.log"
+        if log.exists():
+            texts.append(log.read_text(encoding="utf-8", errors="replace"))
+    hints = [hint for pattern, hint in EMULATOR_HINTS if any(pattern in text for text in texts)]
+    crash = last_error(emulator.log_path)
+    if crash:
+        hints.append(f"the emulator itself failed: {crash} (log: {_shown(emulator.log_path)})")
+    return "\n".join(f"hint: {hint}" for hint in hints) or None
+
+
+# --- the CDK CLI ---------------------------------------------------------------------------
+
+
+def run_cdk(args: list[str], *, env: dict[str, str], options: Options, log: str) -> None:
+    """Run `npx cdk ARGS` in the repository; its output goes to .local/deploy/LOG.log.
+
+    The CLI runs in its own process group, which is killed on a timeout (emulator target),
+    on Ctrl-C and on any error here, so no CLI or app process is left behind.
+
+    Raises:
+        DeployError: the CLI failed or timed out; the message ends with its last lines.
+    """
+    if options.target == "emulator" and args[0] != "synth":
+        require_emulator_environment(env)
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log_path = LOG_DIR / f"{log}.log"
+    command = ["npx", "--no-install", "cdk", *args, "--no-notices"]
+    timeout = EMULATOR_COMMAND_TIMEOUT_S if options.target == "emulator" else None
+    with log_path.open("w", encoding="utf-8") as log_file:
+        process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        timed_out = threading.Event()
+
+        def stop_on_timeout() -> None:
+            timed_out.set()
+            _kill_group(process)
+
+        timer = threading.Timer(timeout, stop_on_timeout) if timeout else None
+        try:
+            if timer:
+                timer.start()
+            _copy_output(process, log_file, sys.stdout if options.verbose else None)
+            returncode = process.wait()
+        finally:
+            if timer:
+                timer.cancel()
+            _kill_group(process)
+    if returncode == 0:
+        return
+    if timed_out.is_set():
+        raise DeployError(
+            f"`cdk {args[0]}` did not finish within {timeout} s and was stopped "
+            f"(log: {_shown(log_path)})"
+        )
+    raise DeployError(
+        f"`cdk {args[0]}` failed (exit status {returncode}); its last lines "
+        f"(all in {_shown(log_path)}):\n{_tail(log_path)}"
+    )
+
+
+def _synth_args(options: Options) -> list[str]:
+    context = [arg for item in options.context for arg in ("-c", item)]
+    return ["synth", "--quiet", "--output", str(options.outdir), *context]
+
+
+def _copy_output(process: subprocess.Popen[str], log: TextIO, echo: TextIO | None) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        log.write(line)
+        if echo:
+            echo.write(line)
+
+
+def _kill_group(process: subprocess.Popen[str]) -> None:
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _tool_environment() -> dict[str, str]:
+    """This environment, with the project's Node.js and Python first on PATH (as `make` has)."""
+    env = dict(os.environ)
+    first = [str(REPO_ROOT / ".venv" / "node" / "bin"), str(Path(sys.executable).parent)]
+    env["PATH"] = os.pathsep.join([*first, env.get("PATH", "")])
+    return env
+
+
+def offline_environment() -> dict[str, str]:
+    """For `cdk synth` on the emulator path: no AWS variables, files or metadata service at all.
+
+    Synth needs no AWS access; without this the CLI would look up the caller's account with
+    whatever real credentials the user has.
+    """
+    env = {key: value for key, value in _tool_environment().items() if not key.startswith("AWS_")}
+    env.update(
+        {
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+    )
+    return env
+
+
+# --- the report ----------------------------------------------------------------------------
+
+
+def print_report(
+    session: Any,
+    stacks: list[StackArtifact],
+    supported_types: frozenset[str] | None,
+    out: TextIO,
+) -> None:
+    """Print what exists now, what was not deployed and why, and what to do next."""
+    found = inventory.collect(session, [stack.stack_name for stack in stacks])
+    where = "the emulator" if supported_types is not None else "AWS"
+    print(f"\nWhat exists now (read back from {where}):", file=out)
+    for line in report_lines(found, stacks):
+        print(f"  {line}", file=out)
+    if supported_types is not None:
+        print("\nNot deployed, and why:", file=out)
+        for line in not_deployed_lines(stacks, supported_types):
+            print(f"  {line}", file=out)
+    print("\nNext:", file=out)
+    for purpose, script in USER_COMMANDS:
+        note = "" if (REPO_ROOT / script).exists() else "  (not written yet)"
+        print(f"  {purpose + ':':<22} .venv/bin/python {script}{note}", file=out)
+    if supported_types is not None:
+        print(
+            "  These need a running emulator: deploy with --keep-running, then pass its URL on.",
+            file=out,
+        )
+
+
+def report_lines(found: inventory.Inventory, stacks: list[StackArtifact]) -> list[str]:
+    """The report of what exists, one line each (without indentation)."""
+    lines = ["IAM roles (SageMaker execution roles trust sagemaker.amazonaws.com):"]
+    lines += [
+        f"  {role.name}  trusts {', '.join(role.trusted_services) or 'no service'}; "
+        f"{role.managed_policies} managed policies"
+        for role in sorted(found.roles, key=lambda role: (role.trusted_services, role.name))
+    ] or ["  none"]
+    lines.append("Buckets:")
+    lines += [
+        f"  {bucket.name}  encryption {_encryption(bucket)}; versioning {bucket.versioning}"
+        for bucket in found.buckets
+    ] or ["  none"]
+    lines.append("KMS keys:")
+    lines += [
+        f"  {key.arn}  {key.state}; rotation {'on' if key.rotation else 'off'}"
+        for key in found.keys
+    ] or ["  none"]
+    expected_machines = _count(stacks, "AWS::StepFunctions::StateMachine")
+    lines.append(f"Training state machines ({expected_machines} in the templates):")
+    lines += [f"  {machine.name}" for machine in found.state_machines] or [
+        "  none yet: the config defines no training definition"
+    ]
+    expected_endpoints = _count(stacks, "AWS::SageMaker::Endpoint")
+    lines.append(f"SageMaker endpoints ({expected_endpoints} in the templates):")
+    lines += [f"  {endpoint.name}  {endpoint.status}" for endpoint in found.endpoints] or [
+        "  none yet: the app has no endpoint in this stage"
+    ]
+    return lines
+
+
+def not_deployed_lines(stacks: list[StackArtifact], supported_types: frozenset[str]) -> list[str]:
+    """The emulator's gaps for these stacks, one line each."""
+    lines = [
+        f"{skip.resource_type} x{skip.count} ({', '.join(skip.stacks)}): {skip.reason}"
+        for skip in inventory.skipped_resources(stacks, supported_types)
+    ]
+    images = [image for stack in stacks for image in stack.docker_images]
+    lines.append(
+        f"Docker image assets: {len(images)} in this stage; none can be built here (no Docker "
+        "engine), so the Dev config must not use any"
+    )
+    lines.append(
+        "Custom resources (Custom::*): moto never completes them; the Dev config adds none"
+    )
+    lines.append(
+        "Properties moto ignores although the resource exists (bucket versioning, lifecycle, "
+        "public access block, logging): see docs/deploy.md"
+    )
+    return lines
+
+
+def _encryption(bucket: inventory.Bucket) -> str:
+    if bucket.encryption == "aws:kms":
+        return f"SSE-KMS ({bucket.kms_key or 'AWS managed key'})"
+    if bucket.encryption == "AES256":
+        return "SSE-S3"
+    return bucket.encryption
+
+
+def _count(stacks: list[StackArtifact], resource_type: str) -> int:
+    return sum(stack.resource_types().count(resource_type) for stack in stacks)
+
+
+def _print_timings(timings: Timings, out: TextIO) -> None:
+    summary = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in timings.phases)
+    total = sum(seconds for _, seconds in timings.phases)
+    print(f"\nTimings: {summary} (total {total:.1f} s)", file=out)
+
+
+def _print_keep_running(url: str, pgid: int, out: TextIO) -> None:
+    print(f"\nThe emulator keeps running at {url} (process group {pgid}).", file=out)
+    print(f"  deploy again: .venv/bin/python scripts/deploy.py --endpoint-url {url}", file=out)
+    print(
+        f"  destroy Dev:  .venv/bin/python scripts/deploy.py --destroy --endpoint-url {url}",
+        file=out,
+    )
+    print(f"  stop it:      kill -- -{pgid}", file=out)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _stage_summary(options: Options) -> str:
+    stacks = read_stage(options.outdir, options.stage)
+    return f"{options.stage}: {', '.join(stack.path for stack in stacks)}"
+
+
+def _environment_of(stacks: list[StackArtifact]) -> tuple[str, str]:
+    environments = {(stack.account, stack.region) for stack in stacks}
+    if len(environments) != 1:
+        raise DeployError(f"the stage's stacks span several environments: {sorted(environments)}")
+    return environments.pop()
+
+
+def _emulator_session(url: str, region: str) -> Any:
+    """A boto3 session whose clients can only reach the emulator at `url`."""
+    check_local_endpoint(url)
+    session = boto3.Session(
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        aws_session_token="testing",
+        region_name=region,
+    )
+    return _EndpointSession(session, url)
+
+
+class _EndpointSession:
+    """A boto3 session wrapper that gives every client the same endpoint URL."""
+
+    def __init__(self, session: boto3.Session, url: str) -> None:
+        self._session = session
+        self._url = url
+
+    def client(self, service: str) -> Any:
+        return self._session.client(service, endpoint_url=self._url)
+
+
+def _check_reachable(url: str, region: str) -> None:
+    try:
+        _emulator_session(url, region).client("sts").get_caller_identity()
+    except (BotoCoreError, ClientError) as error:
+        raise DeployError(f"no emulator answers at {url}: {error}") from None
+
+
+def _supported_types_in_process() -> frozenset[str]:
+    """moto's CloudFormation types, for an emulator started by an earlier command."""
+    from moto.cloudformation.parsing import get_model_map
+
+    return frozenset(get_model_map())
+
+
+def _tail(path: Path, count: int = 25) -> str:
+    lines = [
+        line
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
+        if line.strip() and not line.startswith("npm warn")
+    ]
+    return "\n".join(f"    {line}" for line in lines[-count:])
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
