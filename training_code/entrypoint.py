@@ -28,11 +28,16 @@ def main(argv: list[str]) -> int:
     if command == "train":
         script = str(framework_dir / "train.py")
         os.execv(sys.executable, [sys.executable, script, *argv[2:]])
+    from sagemaker_contract.errors import ContractError
     from sagemaker_contract.job import configure_logging
     from sagemaker_contract.server import serve
 
     configure_logging()
-    serve(framework_dir / "inference.py")
+    try:
+        serve(framework_dir / "inference.py")
+    except ContractError as error:
+        print(f"serve: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -32,6 +32,11 @@ if str(TRAINING_CODE) not in sys.path:
     sys.path.append(str(TRAINING_CODE))
 
 FRAMEWORKS = ("pytorch", "tensorflow")
+#: Tests that share a framework's trained model run on one worker (``--dist loadgroup``).
+FRAMEWORK_GROUPS = [
+    pytest.param(framework, marks=pytest.mark.xdist_group(f"{framework}-model"))
+    for framework in FRAMEWORKS
+]
 #: Small and quick: a few seconds of training.
 FAST = {"epochs": "2", "hidden_sizes": "[16, 8]", "batch_size": "32"}
 #: One thread per process: the tests run in parallel on few cores.
@@ -40,11 +45,6 @@ QUIET_THREADS = {
     "TF_NUM_INTRAOP_THREADS": "1",
     "TF_NUM_INTEROP_THREADS": "1",
 }
-#: Every test that shares a framework's trained model runs on one worker.
-FRAMEWORK_GROUPS = [
-    pytest.param(framework, marks=pytest.mark.xdist_group(f"{framework}-model"))
-    for framework in FRAMEWORKS
-]
 
 
 def make_tree(
@@ -86,25 +86,72 @@ class TrainedModel:
     result: subprocess.CompletedProcess[str]
 
 
-@pytest.fixture(scope="session", params=FRAMEWORK_GROUPS)
-def trained(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> TrainedModel:
-    """One successful training run per framework (per worker), with train and validation."""
-    framework: str = request.param
-    tree = make_tree(tmp_path_factory.mktemp(f"{framework}-training"))
-    result = train(framework, tree)
-    assert result.returncode == 0, result.stderr
-    return TrainedModel(framework, tree, result)
+class Trainings:
+    """Trains each framework's model once per worker, on first use, with both channels."""
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self._factory = factory
+        self._models: dict[str, TrainedModel] = {}
+
+    def get(self, framework: str) -> TrainedModel:
+        if framework not in self._models:
+            tree = make_tree(self._factory.mktemp(f"{framework}-training"))
+            result = train(framework, tree)
+            assert result.returncode == 0, result.stderr
+            self._models[framework] = TrainedModel(framework, tree, result)
+        return self._models[framework]
+
+
+class Servers:
+    """Serves each framework's trained model once per worker, from an extracted model.tar.gz."""
+
+    def __init__(self, factory: pytest.TempPathFactory, trainings: Trainings) -> None:
+        self._factory = factory
+        self._trainings = trainings
+        self._servers: dict[str, ModelServer] = {}
+
+    def get(self, framework: str) -> ModelServer:
+        if framework not in self._servers:
+            model = self._trainings.get(framework)
+            tarball = pack_model(model.tree.model_dir, model.tree.output_dir / "model.tar.gz")
+            tree = SageMakerTree(self._factory.mktemp(f"{framework}-serving"))
+            unpack_model(tarball, tree.model_dir)
+            server = ModelServer(framework, tree, free_port(), QUIET_THREADS)
+            self._servers[framework] = server.start()
+            server.wait_until_healthy()
+        return self._servers[framework]
+
+    def stop_all(self) -> None:
+        for server in self._servers.values():
+            assert server.stop() == 0, server.log_text()
 
 
 @pytest.fixture(scope="session")
-def served(
-    trained: TrainedModel, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ModelServer]:
-    """The trained model, packed to model.tar.gz, extracted and served by ``serve``."""
-    tarball = pack_model(trained.tree.model_dir, trained.tree.output_dir / "model.tar.gz")
-    tree = SageMakerTree(tmp_path_factory.mktemp(f"{trained.framework}-serving"))
-    unpack_model(tarball, tree.model_dir)
-    with ModelServer(trained.framework, tree, free_port(), QUIET_THREADS) as server:
-        yield server
+def trainings(tmp_path_factory: pytest.TempPathFactory) -> Trainings:
+    return Trainings(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory, trainings: Trainings) -> Iterator[Servers]:
+    started = Servers(tmp_path_factory, trainings)
+    yield started
+    started.stop_all()
+
+
+@pytest.fixture(params=FRAMEWORK_GROUPS)
+def framework_model(request: pytest.FixtureRequest) -> str:
+    """The framework of a test that shares its trained model (grouped on one worker)."""
+    framework: str = request.param
+    return framework
+
+
+@pytest.fixture
+def trained(framework_model: str, trainings: Trainings) -> TrainedModel:
+    """The framework's trained model (trained on first use)."""
+    return trainings.get(framework_model)
+
+
+@pytest.fixture
+def served(framework_model: str, servers: Servers) -> ModelServer:
+    """``serve`` running on the framework's trained model (started on first use)."""
+    return servers.get(framework_model)
