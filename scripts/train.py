@@ -1,0 +1,185 @@
+"""Start a training run of a deployed stage and follow it until it ends.
+
+    python scripts/train.py churn-xgboost                  # Dev, default data
+    python scripts/train.py churn-xgboost --stage Prod --data train=s3://bucket/datasets/new/
+
+It finds the pipeline's state machine in the stage's Training stack outputs, starts an
+execution (channel URIs given with --data override the defaults), then prints each status
+change of the execution and of its SageMaker job with the elapsed time, and at the end the
+model artifact's S3 location. It uses the standard AWS configuration: your credentials for real
+AWS, or `AWS_ENDPOINT_URL` for the local emulator that `make deploy --keep-running` leaves up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+FINAL_STATES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+class TrainError(Exception):
+    """A problem the user can fix; the message says how."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the run looks like at one moment."""
+
+    execution_status: str
+    job_name: str | None
+    job_status: str | None
+
+
+def construct_id(name: str) -> str:
+    """The pipeline's construct id for a definition name (as stacks/training_stack.py makes it)."""
+    return "".join(part.capitalize() for part in name.split("-"))
+
+
+def find_state_machine(cloudformation: Any, stage: str, name: str) -> str:
+    """The ARN of the state machine that trains `name` in `stage`."""
+    stack = f"{stage}-Training"
+    try:
+        outputs = cloudformation.describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
+    except ClientError as error:
+        raise TrainError(
+            f"stack {stack} is not deployed here ({error.response['Error']['Message']}); "
+            "deploy it first with `make deploy`"
+        ) from None
+    suffix = "StateMachineArn"
+    pipelines = {
+        o["OutputKey"][: -len(suffix)]: o["OutputValue"]
+        for o in outputs
+        if o["OutputKey"].endswith(suffix)
+    }
+    key = construct_id(name)
+    if key not in pipelines:
+        known = ", ".join(sorted(_definition_name(k) for k in pipelines)) or "none"
+        raise TrainError(f"{stage} has no training definition {name!r}; known: {known}")
+    return str(pipelines[key])
+
+
+def _definition_name(key: str) -> str:
+    words, current = [], ""
+    for char in key:
+        if char.isupper() and current:
+            words.append(current)
+            current = ""
+        current += char.lower()
+    return "-".join([*words, current])
+
+
+def parse_data(pairs: Sequence[str]) -> dict[str, str]:
+    """`["train=s3://b/p/"]` -> `{"train": "s3://b/p/"}`, refusing anything else."""
+    data = {}
+    for pair in pairs:
+        channel, _, uri = pair.partition("=")
+        if not channel or not uri.startswith("s3://") or not uri.endswith("/"):
+            raise TrainError(
+                f"--data {pair!r}: give CHANNEL=s3://bucket/prefix/ (a prefix ending in '/')"
+            )
+        data[channel] = uri
+    return data
+
+
+def progress(stepfunctions: Any, sagemaker: Any, execution_arn: str) -> tuple[Progress, Any]:
+    """The current statuses, and the execution's output once it has one."""
+    execution = stepfunctions.describe_execution(executionArn=execution_arn)
+    output = json.loads(execution["output"]) if execution.get("output") else None
+    job_name = _job_name(stepfunctions, execution_arn)
+    job_status = None
+    if job_name:
+        try:
+            job = sagemaker.describe_training_job(TrainingJobName=job_name)
+            job_status = f"{job['TrainingJobStatus']}/{job.get('SecondaryStatus', '-')}"
+        except ClientError:
+            job_status = None
+    return Progress(execution["status"], job_name, job_status), output
+
+
+def _job_name(stepfunctions: Any, execution_arn: str) -> str | None:
+    events = stepfunctions.get_execution_history(executionArn=execution_arn, maxResults=100)
+    for event in events.get("events", []):
+        details = event.get("stateExitedEventDetails") or {}
+        if details.get("name") == "NameJob":
+            name = json.loads(details.get("output", "{}")).get("job_name")
+            return str(name) if name else None
+    return None
+
+
+def follow(
+    stepfunctions: Any,
+    sagemaker: Any,
+    execution_arn: str,
+    *,
+    timeout_s: float,
+    poll_s: float = 15.0,
+    say: Callable[[str], None] = print,
+) -> tuple[Progress, Any]:
+    """Print each change of status until the execution ends or `timeout_s` passes."""
+    started = time.monotonic()
+    last: Progress | None = None
+    while True:
+        current, output = progress(stepfunctions, sagemaker, execution_arn)
+        elapsed = time.monotonic() - started
+        if current != last:
+            job = f", job {current.job_name}: {current.job_status}" if current.job_name else ""
+            say(f"[{elapsed:7.0f}s] execution {current.execution_status}{job}")
+            last = current
+        if current.execution_status in FINAL_STATES or elapsed >= timeout_s:
+            return current, output
+        time.sleep(poll_s)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("name", help="training definition name, e.g. churn-xgboost")
+    parser.add_argument("--stage", default="Dev", choices=["Dev", "Prod"])
+    parser.add_argument("--data", action="append", default=[], metavar="CHANNEL=S3_URI")
+    parser.add_argument("--timeout", type=float, default=6 * 3600, help="seconds to follow")
+    parser.add_argument("--poll", type=float, default=15.0, help="seconds between checks")
+    args = parser.parse_args(argv)
+    try:
+        data = parse_data(args.data)
+        session = boto3.session.Session()
+        arn = find_state_machine(session.client("cloudformation"), args.stage, args.name)
+        stepfunctions = session.client("stepfunctions")
+        execution = stepfunctions.start_execution(stateMachineArn=arn, input=json.dumps(data))
+        print(f"Started {args.name} in {args.stage}: {execution['executionArn']}")
+        final, output = follow(
+            stepfunctions,
+            session.client("sagemaker"),
+            execution["executionArn"],
+            timeout_s=args.timeout,
+            poll_s=args.poll,
+        )
+    except TrainError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (BotoCoreError, ClientError) as error:
+        print(f"error: AWS refused the request: {error}", file=sys.stderr)
+        return 2
+    if final.execution_status not in FINAL_STATES:
+        print(f"Still {final.execution_status} after {args.timeout:g} s; it goes on in AWS.")
+        return 1
+    if final.execution_status != "SUCCEEDED":
+        print(
+            f"Training {final.execution_status}: see the execution in the Step Functions "
+            "console and the job's logs under /aws/sagemaker/TrainingJobs."
+        )
+        return 1
+    print(f"Model artifact: {output['training']['model_data']}")
+    print(f"Model: {output['model']['model_arn']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
