@@ -56,7 +56,11 @@ def test_sdk_json_encoded_and_toolkit_decoded_values() -> None:
 
 
 def test_reserved_names_of_sagemaker_and_tuning_are_ignored() -> None:
-    raw = {"sagemaker_program": "train.py", "_tuning_objective_metric": "validation:accuracy"}
+    raw = {
+        "sagemaker_program": "pytorch/train.py",
+        "_tuning_objective_metric": "validation:accuracy",
+        "model_dir": "s3://bucket/job/model",
+    }
     assert parse_hyperparameters(Hyperparameters, raw) == Hyperparameters()
 
 

@@ -24,8 +24,11 @@ from sagemaker_contract.errors import ContractError
 T = TypeVar("T")
 Parser = Callable[[str], Any]
 
-#: Keys SageMaker, the SDK and automatic model tuning add for their own use.
+#: Keys SageMaker, the SDK and automatic model tuning add for their own use, and ignored here:
+#: ``sagemaker_*`` (script mode), ``_tuning_*`` (tuning jobs) and ``model_dir`` (an S3 URI the SDK's
+#: TensorFlow estimator adds; the model always goes to SM_MODEL_DIR).
 RESERVED_PREFIXES = ("sagemaker_", "_")
+RESERVED_NAMES = frozenset({"model_dir"})
 
 
 def hyperparameter(default: Any, parse: Parser, help_text: str) -> Any:
@@ -161,7 +164,11 @@ def parse_hyperparameters(cls: type[H], raw: Mapping[str, object]) -> H:
     """Build ``cls`` from raw values, naming the hyperparameter and the rule on any error."""
     fields = {field.name: field for field in dataclasses.fields(cls)}
     unknown = sorted(
-        name for name in raw if name not in fields and not name.startswith(RESERVED_PREFIXES)
+        name
+        for name in raw
+        if name not in fields
+        and name not in RESERVED_NAMES
+        and not name.startswith(RESERVED_PREFIXES)
     )
     if unknown:
         raise ContractError(
