@@ -3,6 +3,7 @@
 #   make deploy   synthesize both stages and deploy Dev into the local emulated AWS account
 #   make test     lint, type-check and run every test
 #   make synth    synthesize both stages into cdk.out/
+#   make train NAME=churn-xgboost [STAGE=Dev]   start a training pipeline and follow it
 #   make lock     re-pin requirements.txt from requirements/*.in (after editing those)
 
 SHELL := /bin/bash
@@ -17,7 +18,7 @@ NODE_DIR := $(VENV)/node/bin
 export PATH := $(abspath $(NODE_DIR)):$(abspath $(VENV))/bin:$(PATH)
 export SAGEMAKER_SUPPRESS_V2_WARNING := 1
 
-.PHONY: help install deploy synth test lint lock clean
+.PHONY: help install deploy synth train test lint lock clean
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -40,6 +41,9 @@ synth: install
 
 deploy: install
 	$(PY) scripts/deploy.py $(if $(TARGET),--target $(TARGET))
+
+train: install
+	$(PY) -m scripts.train $(NAME) --stage $(or $(STAGE),Dev)
 
 lint: install
 	ruff check .

@@ -133,6 +133,9 @@ class TrainingConfig(Strict):
     start_on_new_data: bool = False
     """Start when an object lands under the first channel's prefix."""
     tuning: TuningConfig | None = None
+    register_model: bool = False
+    """Register each trained model in this definition's model package group (the registry),
+    pending manual approval."""
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainingConfig:

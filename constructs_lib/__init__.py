@@ -6,6 +6,7 @@ context, and is secure by default: used with no options it passes cdk-nag and cf
 
 from constructs_lib.encryption import EncryptionKey
 from constructs_lib.execution_role import BucketPrefixes, SageMakerExecutionRole
+from constructs_lib.model_registry import ModelPackageGroup
 from constructs_lib.notifications import NotificationTopic
 from constructs_lib.storage import AccessLogBucket, BucketLifecycle, BucketSet, EncryptedBucket
 from constructs_lib.training_job import (
@@ -27,6 +28,7 @@ __all__ = [
     "EncryptedBucket",
     "EncryptionKey",
     "HyperparameterTuning",
+    "ModelPackageGroup",
     "NotificationTopic",
     "ParameterRange",
     "SageMakerExecutionRole",

@@ -1,7 +1,8 @@
 """Start a training run of a deployed stage and follow it until it ends.
 
-    python scripts/train.py churn-xgboost                  # Dev, default data
-    python scripts/train.py churn-xgboost --stage Prod --data train=s3://bucket/datasets/new/
+    make train NAME=churn-xgboost                         # Dev, default data
+    .venv/bin/python -m scripts.train churn-xgboost --stage Prod \
+        --data train=s3://bucket/datasets/new/
 
 It finds the pipeline's state machine in the stage's Training stack outputs, starts an
 execution (channel URIs given with --data override the defaults), then prints each status
@@ -23,6 +24,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from stacks.naming import pascal_case
+
 FINAL_STATES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
@@ -37,11 +40,6 @@ class Progress:
     execution_status: str
     job_name: str | None
     job_status: str | None
-
-
-def construct_id(name: str) -> str:
-    """The pipeline's construct id for a definition name (as stacks/training_stack.py makes it)."""
-    return "".join(part.capitalize() for part in name.split("-"))
 
 
 def find_state_machine(cloudformation: Any, stage: str, name: str) -> str:
@@ -60,7 +58,7 @@ def find_state_machine(cloudformation: Any, stage: str, name: str) -> str:
         for o in outputs
         if o["OutputKey"].endswith(suffix)
     }
-    key = construct_id(name)
+    key = pascal_case(name)
     if key not in pipelines:
         known = ", ".join(sorted(_definition_name(k) for k in pipelines)) or "none"
         raise TrainError(f"{stage} has no training definition {name!r}; known: {known}")

@@ -8,7 +8,14 @@ from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from constructs import Construct
 
 from config import StageConfig
-from constructs_lib import BucketLifecycle, BucketSet, EncryptionKey, NotificationTopic
+from constructs_lib import (
+    BucketLifecycle,
+    BucketSet,
+    EncryptionKey,
+    ModelPackageGroup,
+    NotificationTopic,
+)
+from stacks.naming import pascal_case
 
 
 class DataStack(Stack):
@@ -17,6 +24,7 @@ class DataStack(Stack):
     Attributes:
         key: the stage's customer-managed KMS key.
         buckets: the data, artifacts and access-log buckets.
+        model_groups: model package group names, by the training definition they serve.
         notifications: the topic told about failed trainings and alarms (its subscriptions
             are confirmed by people, so it lives with the other stateful resources).
     """
@@ -56,6 +64,17 @@ class DataStack(Stack):
             auto_delete_objects=config.auto_delete_objects,
             data_events=any(t.start_on_new_data for t in config.training.values()),
         )
+        self.model_groups = {
+            name: ModelPackageGroup(
+                self,
+                f"{pascal_case(name)}Models",
+                group_name=f"{self.stack_name}-{name}",
+                description=f"Versions of the {name} model, trained by its pipeline",
+                removal_policy=removal_policy,
+            ).group_name
+            for name, training in sorted(config.training.items())
+            if training.register_model
+        }
         self.notifications = NotificationTopic(
             self, "Notifications", encryption_key=self.key, emails=config.notification_emails
         ).topic

@@ -38,4 +38,5 @@ class SageMakerStage(Stage):
             key=self.data.key,
             buckets=self.data.buckets,
             notification_topic=self.data.notifications,
+            model_groups=self.data.model_groups,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
@@ -25,6 +26,7 @@ from constructs_lib import (
     TrainingPipeline,
 )
 from constructs_lib.builtin_algorithms import get_algorithm
+from stacks.naming import pascal_case
 
 #: Where training reads its data (data bucket) and writes models and checkpoints (artifacts).
 TRAINING_DATA_PREFIX = "datasets/"
@@ -49,6 +51,7 @@ class TrainingStack(Stack):
         key: kms.IKey,
         buckets: BucketSet,
         notification_topic: sns.ITopic,
+        model_groups: Mapping[str, str],
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -74,12 +77,13 @@ class TrainingStack(Stack):
         for name, training in sorted(config.training.items()):
             self.pipelines[name] = TrainingPipeline(
                 self,
-                _construct_id(name),
+                pascal_case(name),
                 job=self._job(name, training),
                 execution_role=self.execution_role,
                 encryption_key=key,
                 inference_image_uri=self._inference_image(training),
                 notification_topic=notification_topic,
+                model_package_group_name=model_groups.get(name),
                 schedule=events.Schedule.expression(training.schedule)
                 if training.schedule
                 else None,
@@ -91,7 +95,7 @@ class TrainingStack(Stack):
             )
             CfnOutput(
                 self,
-                f"{_construct_id(name)}StateMachineArn",
+                f"{pascal_case(name)}StateMachineArn",
                 value=self.pipelines[name].state_machine.state_machine_arn,
                 description=f"Start this state machine to train {name}",
             )
@@ -158,8 +162,3 @@ def _tuning(training: TrainingConfig) -> HyperparameterTuning | None:
         max_parallel_jobs=training.tuning.max_parallel_jobs,
         ranges=ranges,
     )
-
-
-def _construct_id(name: str) -> str:
-    """`churn-xgboost` -> `ChurnXgboost`: a PascalCase id fixed by the definition name."""
-    return "".join(part.capitalize() for part in name.split("-"))

@@ -19,6 +19,7 @@ PINNED = {
         "BucketsArtifacts7910A7AB",
         "BucketsData2BA7BAFB",
     ],
+    "AWS::SageMaker::ModelPackageGroup": ["ChurnXgboostModels1B888C10"],
 }
 
 

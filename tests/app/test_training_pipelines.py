@@ -13,6 +13,7 @@ from botocore.validate import validate_parameters
 from moto import mock_aws
 
 from config import DEFAULT_CONFIG_DIR, load_all
+from stacks.naming import pascal_case
 from tests.conftest import SynthesizedApp
 
 pytestmark = pytest.mark.xdist_group("app")
@@ -46,7 +47,7 @@ def _sample(part: Any) -> str:
 
 def _definition(synthesized: SynthesizedApp, stage: str, name: str) -> dict[str, Any]:
     template = synthesized.template_json(f"{stage}/Training")
-    construct_id = "".join(part.capitalize() for part in name.split("-"))
+    construct_id = pascal_case(name)
     machines = [
         resource
         for logical_id, resource in template["Resources"].items()
@@ -184,3 +185,18 @@ def test_failed_executions_are_published(synthesized: SynthesizedApp) -> None:
         pattern = rule["Properties"]["EventPattern"]
         assert pattern["detail"]["status"] == ["FAILED", "TIMED_OUT", "ABORTED"]
         assert "ExportsOutputRefNotifications" in json.dumps(rule["Properties"]["Targets"])
+
+
+@pytest.mark.parametrize("stage", ["Dev", "Prod"])
+def test_xgboost_models_are_registered_pending_approval(
+    synthesized: SynthesizedApp, stage: str
+) -> None:
+    synthesized.template(f"{stage}/Data").has_resource_properties(
+        "AWS::SageMaker::ModelPackageGroup",
+        {"ModelPackageGroupName": f"{stage}-Data-churn-xgboost"},
+    )
+    register = _definition(synthesized, stage, "churn-xgboost")["States"]["RegisterModel"]
+    assert register["Parameters"]["ModelPackageGroupName"] == f"{stage}-Data-churn-xgboost"
+    assert register["Parameters"]["ModelApprovalStatus"] == "PendingManualApproval"
+    linear = _definition(synthesized, stage, "churn-linear-learner")["States"]
+    assert "RegisterModel" not in linear
