@@ -8,6 +8,7 @@ naming the file, line and field, and exit status 2: no traceback, nothing writte
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -51,14 +52,31 @@ def main() -> int:
         print(f"Configuration error:\n{error}", file=sys.stderr)
         return 2
     try:
-        app.synth()
+        assembly = app.synth()
     except RuntimeError as error:
         if not str(error).startswith("ValidationFailed"):
             raise
-        # cdk-nag has printed each unacknowledged finding above.
         print(f"Compliance check failed: {error}", file=sys.stderr)
         return 1
+    # Under the cdk CLI, CDK reports plugin violations without failing a Python app's synth
+    # (it sets the exit code of its Node process only), so the report is checked here.
+    findings = unacknowledged_findings(Path(assembly.directory) / "validation-report.json")
+    if findings:
+        print("Compliance check failed (cdk-nag):", *findings, sep="\n  ", file=sys.stderr)
+        return 1
     return 0
+
+
+def unacknowledged_findings(report: Path) -> list[str]:
+    """`rule at construct path` for every violation in a CDK validation report."""
+    if not report.exists():
+        return []
+    return [
+        f"{violation['ruleName']} at {construct['constructPath']}"
+        for plugin in json.loads(report.read_text())["pluginReports"]
+        for violation in plugin["violations"]
+        for construct in violation["violatingConstructs"]
+    ]
 
 
 if __name__ == "__main__":
