@@ -64,19 +64,31 @@ class Process:
 
 @dataclass(frozen=True)
 class Precision:
-    """The autocast dtype (None for full float32) and whether gradients need scaling."""
+    """Full float32 (``dtype`` None) or autocast to ``dtype`` on ``device_type``."""
 
+    device_type: str
     dtype: torch.dtype | None
 
     @classmethod
     def choose(cls, device: torch.device, mixed: bool) -> Precision:
+        """float16 on CUDA (with gradient scaling), bfloat16 on CPU, when ``mixed``."""
         if not mixed:
-            return cls(None)
-        return cls(torch.float16 if device.type == "cuda" else torch.bfloat16)
+            return cls(device.type, None)
+        return cls(device.type, torch.float16 if device.type == "cuda" else torch.bfloat16)
 
     @property
     def name(self) -> str:
-        return {None: "float32", torch.float16: "mixed_float16"}.get(self.dtype, "mixed_bfloat16")
+        if self.dtype is None:
+            return "float32"
+        return "mixed_float16" if self.dtype == torch.float16 else "mixed_bfloat16"
+
+    @property
+    def scales_gradients(self) -> bool:
+        """float16 gradients underflow without loss scaling; bfloat16 ones do not."""
+        return self.dtype == torch.float16
+
+    def autocast(self) -> torch.autocast:
+        return torch.autocast(self.device_type, dtype=self.dtype, enabled=self.dtype is not None)
 
 
 def train(job: TrainingJob[Any]) -> None:
@@ -105,7 +117,7 @@ def _train(job: TrainingJob[Any], process: Process, stop: StopRequest) -> None:
     model.set_standardization(job.feature_mean, job.feature_std)
     optimizer = torch.optim.Adam(model.parameters(), lr=hp.learning_rate)
     precision = Precision.choose(process.device, hp.mixed_precision)
-    scaler = torch.amp.GradScaler(process.device.type, enabled=precision.dtype == torch.float16)
+    scaler = torch.amp.GradScaler(process.device.type, enabled=precision.scales_gradients)
     store = CheckpointStore(job.environment.checkpoint_dir)
 
     def load(checkpoint: Checkpoint) -> None:
@@ -130,6 +142,7 @@ def _train(job: TrainingJob[Any], process: Process, stop: StopRequest) -> None:
         device_ids = [process.local_rank] if process.device.type == "cuda" else None
         network = DistributedDataParallel(model, device_ids=device_ids)
     features, labels = _tensors(job.train, process.device)
+    validation = _tensors(job.validation, process.device) if job.validation else None
     optimisation = _Optimisation(
         network=network,
         optimizer=optimizer,
@@ -146,8 +159,8 @@ def _train(job: TrainingJob[Any], process: Process, stop: StopRequest) -> None:
                 "stopped during epoch %d; the checkpoint of epoch %d stays", epoch, completed
             )
             break
-        if job.validation is not None:
-            values |= _evaluate(model, job.validation, precision, process.device)
+        if validation is not None:
+            values |= _evaluate(model, *validation, precision)
         report_epoch(epoch, values, hp.learning_rate, emit=process.leader)
         if process.leader:
             state = {
@@ -207,10 +220,7 @@ class _Optimisation:
     def _optimise(
         self, features: torch.Tensor, labels: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        device_type = self.process.device.type
-        with torch.autocast(
-            device_type, dtype=self.precision.dtype, enabled=self.precision.dtype is not None
-        ):
+        with self.precision.autocast():
             logits = self.network(features)
             loss = F.cross_entropy(logits.float(), labels)
         self.optimizer.zero_grad(set_to_none=True)
@@ -231,18 +241,15 @@ class _Optimisation:
 
 @torch.no_grad()
 def _evaluate(
-    model: TabularMLP, dataset: Dataset, precision: Precision, device: torch.device
+    model: TabularMLP, features: torch.Tensor, labels: torch.Tensor, precision: Precision
 ) -> dict[str, float]:
     """Loss and accuracy over a whole channel, in eval mode (every process computes the same)."""
     model.eval()
-    features, labels = _tensors(dataset, device)
-    loss_sum = torch.zeros((), device=device)
-    correct = torch.zeros((), device=device)
+    loss_sum = torch.zeros((), device=features.device)
+    correct = torch.zeros((), device=features.device)
     for begin in range(0, len(labels), EVALUATION_BATCH):
         rows = slice(begin, begin + EVALUATION_BATCH)
-        with torch.autocast(
-            device.type, dtype=precision.dtype, enabled=precision.dtype is not None
-        ):
+        with precision.autocast():
             logits = model(features[rows]).float()
         loss_sum += F.cross_entropy(logits, labels[rows], reduction="sum")
         correct += (logits.argmax(dim=1) == labels[rows]).sum()
