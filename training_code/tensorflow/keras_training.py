@@ -38,8 +38,8 @@ def train(job: TrainingJob[Any]) -> None:
     """Train, checkpointing every epoch and resuming from the newest checkpoint; save the model."""
     stop = StopRequest().install()
     hp = job.hyperparameters
-    strategy = _strategy(job.environment)
     gpus = tf.config.list_physical_devices("GPU")
+    strategy = _strategy(job.environment, len(gpus))
     precision = ("mixed_float16" if gpus else "mixed_bfloat16") if hp.mixed_precision else "float32"
     keras.mixed_precision.set_global_policy(precision)
     keras.utils.set_random_seed(hp.seed)
@@ -65,7 +65,9 @@ def train(job: TrainingJob[Any]) -> None:
         strategy.num_replicas_in_sync,
         completed + 1,
     )
-    epochs = _EpochCallback(job, store, metadata, stop, chief)
+    epochs = _EpochCallback(
+        job=job, store=store, metadata=metadata, stop=stop, chief=chief, completed=completed
+    )
     if completed < hp.epochs:
         model.fit(
             _batches(job.train, hp.batch_size, shuffle_seed=hp.seed),
@@ -77,11 +79,7 @@ def train(job: TrainingJob[Any]) -> None:
             verbose=0,
         )
     _export(model, job.environment.model_dir, chief)
-    log.info(
-        "model after %d epochs saved to %s",
-        epochs.completed or completed,
-        job.environment.model_dir,
-    )
+    log.info("model after %d epochs saved to %s", epochs.completed, job.environment.model_dir)
 
 
 class _EpochCallback(keras.callbacks.Callback):
@@ -89,21 +87,21 @@ class _EpochCallback(keras.callbacks.Callback):
 
     def __init__(
         self,
+        *,
         job: TrainingJob[Any],
         store: CheckpointStore,
         metadata: dict[str, Any],
         stop: StopRequest,
         chief: bool,
+        completed: int,
     ) -> None:
         super().__init__()
-        self.job, self.store, self.metadata, self.stop, self.chief = (
-            job,
-            store,
-            metadata,
-            stop,
-            chief,
-        )
-        self.completed = 0
+        self.job = job
+        self.store = store
+        self.metadata = metadata
+        self.stop = stop
+        self.chief = chief
+        self.completed = completed  # the last epoch whose checkpoint exists
         self._interrupted = False
         self._started = self._last_batch_end = 0.0
 
@@ -119,7 +117,9 @@ class _EpochCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         number = epoch + 1
         if self._interrupted:  # Keras still ends the cut-short epoch: it is not a checkpoint
-            log.warning("stopped during epoch %d; the checkpoint of epoch %d stays", number, epoch)
+            log.warning(
+                "stopped during epoch %d; the checkpoint of epoch %d stays", number, self.completed
+            )
             return
         logs = logs or {}
         values = {
@@ -138,11 +138,11 @@ class _EpochCallback(keras.callbacks.Callback):
         self.completed = number
 
 
-def _strategy(environment: TrainingEnvironment) -> tf.distribute.Strategy:
+def _strategy(environment: TrainingEnvironment, gpus: int) -> tf.distribute.Strategy:
     if len(environment.hosts) > 1:
         os.environ["TF_CONFIG"] = json.dumps(tf_config(environment))
         return tf.distribute.MultiWorkerMirroredStrategy()
-    if len(tf.config.list_physical_devices("GPU")) > 1:
+    if gpus > 1:
         return tf.distribute.MirroredStrategy()
     return tf.distribute.get_strategy()
 
