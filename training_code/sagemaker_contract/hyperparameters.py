@@ -51,26 +51,23 @@ def integer(minimum: int) -> Parser:
     return parse
 
 
-def positive_real(text: str) -> float:
-    """Parser for a finite number > 0 (``0.001``, ``1e-3``)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError("must be a finite number > 0")
-    return value
+def real(accept: Callable[[float], bool], rule: str) -> Parser:
+    """Parser for a finite number (``0.001``, ``1e-3``) that ``accept`` approves of."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and accept(value)):
+            raise ValueError(rule)
+        return value
+
+    return parse
 
 
-def fraction(text: str) -> float:
-    """Parser for a number in [0, 1)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 <= value < 1:
-        raise ValueError("must be a number >= 0 and < 1")
-    return value
+positive_real = real(lambda value: value > 0, "must be a finite number > 0")
+fraction = real(lambda value: 0 <= value < 1, "must be a number >= 0 and < 1")
 
 
 def boolean(text: str) -> bool:
