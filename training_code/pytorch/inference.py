@@ -7,23 +7,17 @@ response formats are in ``sagemaker_contract.payloads``.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-# Imported by file path (our server) or from model.tar.gz's code/ (AWS toolkit): make the
-# neighbouring modules and the shared package importable either way.
-_HERE = Path(__file__).resolve().parent
-sys.path.extend(str(p) for p in (_HERE, _HERE.parent) if str(p) not in sys.path)
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from sagemaker_contract.payloads import (  # noqa: E402
+import numpy as np
+import torch
+from sagemaker_contract.payloads import (
     Predictions,
     check_feature_count,
     input_fn,
     output_fn,
 )
-from torch_model import TabularMLP, load_for_serving  # noqa: E402
+from torch_model import TabularMLP, load_for_serving
 
 __all__ = ["input_fn", "model_fn", "output_fn", "predict_fn"]
 

@@ -37,10 +37,16 @@ log = logging.getLogger(__name__)
 
 
 def load_handler(path: Path) -> ModuleType:
-    """Import the handler module at ``path`` and check that it defines every hook."""
+    """Import the handler module at ``path`` and check that it defines every hook.
+
+    Its directory joins ``sys.path`` (last), as the inference toolkit adds ``code/``, so that
+    the handler can import its neighbours.
+    """
     spec = importlib.util.spec_from_file_location("inference_handler", path)
     if spec is None or spec.loader is None or not path.is_file():
         raise FileNotFoundError(f"inference handler {path} does not exist")
+    if str(path.parent) not in sys.path:
+        sys.path.append(str(path.parent))
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # as an import would: dataclasses and pickling look it up
     spec.loader.exec_module(module)

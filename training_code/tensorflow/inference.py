@@ -7,17 +7,12 @@ alike. Request and response formats are in ``sagemaker_contract.payloads``.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-# Imported by file path: make the neighbouring modules and the shared package importable.
-_HERE = Path(__file__).resolve().parent
-sys.path.extend(str(p) for p in (_HERE, _HERE.parent) if str(p) not in sys.path)
-
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from sagemaker_contract.payloads import (  # noqa: E402
+import numpy as np
+import tensorflow as tf
+from sagemaker_contract.payloads import (
     Predictions,
     check_feature_count,
     input_fn,
@@ -37,19 +32,14 @@ class ServingModel:
 
 def model_fn(model_dir: str) -> ServingModel:
     """Load the newest numbered SavedModel version under ``model_dir``."""
-    versions = (
-        sorted(
-            (int(p.name), p) for p in Path(model_dir).iterdir() if p.name.isdigit() and p.is_dir()
-        )
-        if Path(model_dir).is_dir()
-        else []
-    )
+    versions = [path for path in Path(model_dir).glob("*") if path.name.isdigit() and path.is_dir()]
     if not versions:
         raise FileNotFoundError(
             f"no SavedModel version directory (like {model_dir}/1) found; the model directory "
             "must hold the TensorFlow training job's output"
         )
-    signature = tf.saved_model.load(str(versions[-1][1])).signatures["serving_default"]
+    newest = max(versions, key=lambda path: int(path.name))
+    signature = tf.saved_model.load(str(newest)).signatures["serving_default"]
     spec = signature.structured_input_signature[1]["inputs"]
     return ServingModel(signature, int(spec.shape[1]))
 
