@@ -48,7 +48,8 @@ def read_json_file(path: Path, what: str) -> Any:
         raise ContractError(f"{what} {path} is not valid JSON: {error}") from error
 
 
-def _json_variable(environ: Mapping[str, str], name: str) -> Any:
+def read_json_variable(environ: Mapping[str, str], name: str) -> Any:
+    """Parse a JSON environment variable, turning a syntax error into a message naming it."""
     try:
         return json.loads(environ[name])
     except json.JSONDecodeError as error:
@@ -112,7 +113,7 @@ def _cluster(environ: Mapping[str, str], config_dir: Path) -> tuple[tuple[str, .
     if resource_config_path.is_file():
         resource_config = read_json_file(resource_config_path, "resource config")
     hosts = (
-        _json_variable(environ, "SM_HOSTS")
+        read_json_variable(environ, "SM_HOSTS")
         if environ.get("SM_HOSTS")
         else resource_config.get("hosts", [DEFAULT_HOST])
     )
@@ -128,7 +129,7 @@ def _input_data_config(
     environ: Mapping[str, str], config_dir: Path
 ) -> Mapping[str, Mapping[str, Any]]:
     if environ.get("SM_INPUT_DATA_CONFIG"):
-        config = _json_variable(environ, "SM_INPUT_DATA_CONFIG")
+        config = read_json_variable(environ, "SM_INPUT_DATA_CONFIG")
     elif (config_dir / "inputdataconfig.json").is_file():
         config = read_json_file(config_dir / "inputdataconfig.json", "input data config")
     else:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sagemaker_contract.environment import read_json_file
+from sagemaker_contract.environment import read_json_file, read_json_variable
 from sagemaker_contract.errors import ContractError
 
 T = TypeVar("T")
@@ -211,11 +211,7 @@ def gather_raw_hyperparameters(
     if path.is_file():
         raw.update(_object(read_json_file(path, "hyperparameters file"), str(path)))
     if environ.get("SM_HPS"):
-        try:
-            from_env = json.loads(environ["SM_HPS"])
-        except json.JSONDecodeError as error:
-            raise ContractError(f"environment variable SM_HPS is not valid JSON: {error}") from None
-        raw.update(_object(from_env, "SM_HPS"))
+        raw.update(_object(read_json_variable(environ, "SM_HPS"), "SM_HPS"))
     raw.update(parse_command_line(argv))
     return raw
 
