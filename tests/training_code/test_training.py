@@ -203,6 +203,17 @@ def test_pytorch_starts_torchrun_for_several_processes(tmp_path: Path) -> None:
     assert (tree.model_dir / "model.pth").is_file()
 
 
+def test_pytorch_refuses_more_processes_than_batch_rows_before_launching(tmp_path: Path) -> None:
+    tree = make_tree(tmp_path, {**FAST, "processes_per_host": "4", "batch_size": "2"})
+    result = train("pytorch", tree)
+    assert result.returncode == 1
+    assert "launching" not in result.stderr
+    assert tree.failure_file.read_text().startswith(
+        "batch_size=2 and the 300 train rows must each be at least the number of training "
+        "replicas (4)"
+    )
+
+
 def test_entrypoint_usage(tmp_path: Path) -> None:
     result = subprocess.run(
         container_command("pytorch", "fit"),

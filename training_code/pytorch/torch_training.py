@@ -21,7 +21,6 @@ import torch.distributed as dist
 import torch.nn.functional as F  # noqa: N812 - the conventional name
 from sagemaker_contract.checkpoints import Checkpoint, CheckpointStore
 from sagemaker_contract.data import Dataset
-from sagemaker_contract.errors import ContractError
 from sagemaker_contract.hyperparameters import Hyperparameters
 from sagemaker_contract.job import TrainingJob
 from sagemaker_contract.metrics import report_epoch
@@ -106,12 +105,8 @@ def train(job: TrainingJob[Any]) -> None:
 
 def _train(job: TrainingJob[Any], process: Process, stop: StopRequest) -> None:
     hp: Hyperparameters = job.hyperparameters
+    job.check_replicas(process.world_size)
     per_process_batch = hp.batch_size // process.world_size
-    if per_process_batch == 0 or len(job.train) < process.world_size:
-        raise ContractError(
-            f"batch_size={hp.batch_size} and the {len(job.train)} train rows must each be at "
-            f"least the number of training processes ({process.world_size})"
-        )
     torch.manual_seed(hp.seed)
     model = build_model(job.architecture).to(process.device)
     model.set_standardization(job.feature_mean, job.feature_std)

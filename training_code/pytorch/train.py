@@ -53,6 +53,7 @@ def train_or_launch(job: TrainingJob[TorchHyperparameters]) -> int | None:
         import torch_training
 
         return torch_training.train(job)
+    job.check_replicas(processes * len(job.environment.hosts))
     return _run_torchrun(torchrun_command(job.environment, processes, Path(__file__), sys.argv[1:]))
 
 

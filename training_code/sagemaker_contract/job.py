@@ -56,6 +56,17 @@ class TrainingJob(Generic[H]):
             "num_classes": self.num_classes,
         }
 
+    def check_replicas(self, replicas: int) -> None:
+        """Fail unless each of ``replicas`` training processes or devices gets a share of every
+        batch (``batch_size`` is global and split evenly)."""
+        batch_size = self.hyperparameters.batch_size
+        if batch_size < replicas or len(self.train) < replicas:
+            raise ContractError(
+                f"batch_size={batch_size} and the {len(self.train)} train rows must each be at "
+                f"least the number of training replicas ({replicas}); raise batch_size or use "
+                "fewer processes"
+            )
+
 
 def prepare_job(
     hyperparameter_class: type[H], argv: Sequence[str], environ: Mapping[str, str] = os.environ

@@ -40,6 +40,7 @@ def train(job: TrainingJob[Any]) -> None:
     hp = job.hyperparameters
     gpus = tf.config.list_physical_devices("GPU")
     strategy = _strategy(job.environment, len(gpus))
+    job.check_replicas(strategy.num_replicas_in_sync)
     precision = ("mixed_float16" if gpus else "mixed_bfloat16") if hp.mixed_precision else "float32"
     keras.mixed_precision.set_global_policy(precision)
     keras.utils.set_random_seed(hp.seed)
