@@ -3,7 +3,7 @@
 `Emulator` starts `python scripts/emulator.py serve` as a child process in a new session, reads
 one handshake line (the bound port and the CloudFormation types moto implements) and stops the
 whole process group again, also when the caller fails or is interrupted. The child applies the
-fixes of `scripts/moto_fixes.py` before it serves.
+fixes of `scripts/emulator_fixes.py` before it serves.
 
 `emulator_environment` is the only environment a CDK or AWS CLI child process may get when it
 talks to the emulator: the caller's AWS_* variables (credentials, profiles, endpoint overrides)
@@ -269,7 +269,7 @@ EXIT_PORT_BUSY = 3
 
 def serve(port: int) -> int:
     """Apply the moto fixes, bind `port` (0: any free one), print the handshake line, serve."""
-    import moto_fixes  # this file's sibling: scripts/ is sys.path[0] in the server process
+    import emulator_fixes  # this file's sibling: scripts/ is sys.path[0] in the server process
     from moto.cloudformation.parsing import get_model_map
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
@@ -278,7 +278,7 @@ def serve(port: int) -> int:
     )
     from werkzeug.serving import make_server
 
-    fixes = moto_fixes.apply_all()
+    fixes = emulator_fixes.apply_all()
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         listener.bind((BIND_HOST, port))

@@ -4,24 +4,41 @@ The emulated AWS account (`scripts/emulator.py`) applies these inside the moto s
 before it serves. Each fix makes moto do what CloudFormation itself does; none of them adds a
 behaviour that AWS does not have, and the app never knows it runs against an emulator.
 
+This module's name must not start with `moto`: moto maps an exception to its service by the
+exception's module name.
+
 They patch moto internals, so they are written for one moto version (`MOTO_VERSION`, the pin in
 requirements.txt) and refuse any other: after a moto upgrade, re-check each bug below (the
 end-to-end test in tests/deploy shows which are still needed) and drop the fixed ones.
 
 What each fix corrects (moto 5.2.5 -> what CloudFormation does):
 
+- `updates_without_handler`: a modified resource whose moto model has no update handler (log
+  groups, KMS keys, managed policies, ...) is replaced by nothing, and every `Fn::GetAtt` on it
+  fails -> the resource is kept as it is (the property change is not applied; the emulator log
+  says so). The next two fixes give KMS keys and managed policies real updates.
 - `kms_key_properties`: a KMS key with `Tags` crashes the stack (HTTP 500), and an object
   `KeyPolicy` is stored as is, so DescribeKey crashes later -> tags the key, keeps JSON text.
 - `kms_key_update`: a modified KMS key is replaced by nothing (moto has no update handler)
   -> updated in place, or replaced when KeySpec, KeyUsage, MultiRegion or Origin change.
 - `managed_policy_update`: a modified IAM managed policy is replaced by nothing -> a new
   default policy version, and the role attachments follow `Roles`.
+- `managed_policy_delete`: deleting a stack leaves its IAM managed policies, still attached,
+  so the stack's role cannot be deleted and the stack deletion fails -> the policy is detached
+  from its roles, users and groups and deleted.
 - `bucket_tags_update`: a tag change of a bucket without an explicit `BucketName` (all CDK
   buckets) crashes -> the bucket is re-tagged.
 - `change_set_lookup`: change sets are found by name in any stack, and a missing one is
   answered with ValidationError or a crash, on which the CDK CLI waits forever -> names are
-  scoped to their stack, a missing change set is `ChangeSetNotFound` (404), and executing one
-  removes the stack's other change sets.
+  scoped to their stack, describing a missing change set is `ChangeSetNotFound` (404) and
+  deleting one succeeds, and executing one removes the stack's other change sets.
+- `ssm_parameter_previous_value`: `UsePreviousValue` of an SSM-typed parameter (CDK's
+  `BootstrapVersion`, on every update) gives the value it resolved to, which moto then looks
+  up as a parameter name and crashes -> the previous value is the SSM parameter name.
+- `deleted_stack_outputs`: describing a deleted stack resolves its Outputs again, and that
+  re-creates every resource they reference (the CDK CLI describes the stack while it waits,
+  so `cdk destroy` left the buckets and the key behind) -> a deleted stack has no Outputs and
+  no resources.
 - `change_set_exports`: a stack created by a change set sees no exports (Fn::ImportValue
   fails) and gets no Outputs or exports -> imports resolve; Outputs and exports are updated.
 """
@@ -29,7 +46,9 @@ What each fix corrects (moto 5.2.5 -> what CloudFormation does):
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
+from contextlib import suppress
 from importlib.metadata import version
 from typing import Any
 
@@ -53,20 +72,48 @@ def apply_all() -> list[str]:
     installed = version("moto")
     if installed != MOTO_VERSION:
         raise UnsupportedMotoVersionError(
-            f"scripts/moto_fixes.py was written for moto {MOTO_VERSION}, but moto {installed} is "
+            f"scripts/emulator_fixes.py was written for moto {MOTO_VERSION}, but moto {installed} is "
             "installed: re-check each fix listed in its docstring against the new version"
         )
     fixes: list[Callable[[], None]] = [
+        updates_without_handler,
         kms_key_properties,
         kms_key_update,
         managed_policy_update,
+        managed_policy_delete,
         bucket_tags_update,
         change_set_exports,
         change_set_lookup,  # after change_set_exports: it resolves names for it
+        ssm_parameter_previous_value,
+        deleted_stack_outputs,
     ]
     for fix in fixes:
         fix()
     return [fix.__name__ for fix in fixes]
+
+
+def updates_without_handler() -> None:
+    """A modified resource that moto cannot update stays as it is instead of becoming nothing."""
+    from moto.cloudformation import parsing
+
+    update = parsing.parse_and_update_resource
+
+    def parse_and_update_resource(
+        logical_id: str, resource_json: Any, resources_map: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        updated = update(logical_id, resource_json, resources_map, *args, **kwargs)
+        existing = resources_map._parsed_resources.get(logical_id)
+        if updated is None and existing is not None:
+            print(
+                f"emulator: moto cannot update {resource_json['Type']} {logical_id}; "
+                "it keeps its old properties",
+                file=sys.stderr,
+                flush=True,
+            )
+            return existing
+        return updated
+
+    parsing.parse_and_update_resource = parse_and_update_resource
 
 
 def kms_key_properties() -> None:
@@ -159,6 +206,27 @@ def managed_policy_update() -> None:
     )
 
 
+def managed_policy_delete() -> None:
+    """Deleting an `AWS::IAM::ManagedPolicy` detaches it everywhere, then deletes it."""
+    from moto.iam.models import ManagedPolicy, iam_backends
+    from moto.utilities.utils import get_partition
+
+    def delete(self: Any, account_id: str, region_name: str) -> None:
+        backend = iam_backends[account_id][get_partition(region_name)]
+        for role in list(backend.roles.values()):
+            if self.arn in role.managed_policies:
+                backend.detach_role_policy(self.arn, role.name)
+        for user in list(backend.users.values()):
+            if self.arn in user.managed_policies:
+                backend.detach_user_policy(self.arn, user.name)
+        for group in list(backend.groups.values()):
+            if self.arn in group.managed_policies:
+                backend.detach_group_policy(self.arn, group.name)
+        backend.delete_policy(self.arn)
+
+    _set_method(ManagedPolicy, "delete", delete)
+
+
 def bucket_tags_update() -> None:
     """`AWS::S3::Bucket` updates of a bucket named by CloudFormation (no `BucketName`)."""
     from moto.s3.models import FakeBucket
@@ -222,9 +290,13 @@ def change_set_lookup() -> None:
         )
 
     def delete_change_set(self: Any) -> Any:
+        # Deleting a change set that is not there succeeds (the CDK CLI relies on it).
         backend = self.cloudformation_backend
-        change_set = find(backend, self._get_param("ChangeSetName"), self._get_param("StackName"))
-        del backend.change_sets[change_set.change_set_id]
+        with suppress(ChangeSetNotFoundError):
+            change_set = find(
+                backend, self._get_param("ChangeSetName"), self._get_param("StackName")
+            )
+            del backend.change_sets[change_set.change_set_id]
         return EmptyResult()
 
     execute = CloudFormationBackend.execute_change_set
@@ -276,6 +348,39 @@ def change_set_exports() -> None:
     _set_method(CloudFormationBackend, "execute_change_set", execute_change_set)
 
 
+def ssm_parameter_previous_value() -> None:
+    """The previous value of an `AWS::SSM::Parameter::Value<...>` parameter is its name."""
+    from moto.cloudformation.models import Stack
+
+    resolved_parameters = Stack.stack_parameters.fget
+
+    def stack_parameters(self: Any) -> dict[str, Any]:
+        values: dict[str, Any] = dict(resolved_parameters(self))
+        for key, slot in self.template_dict.get("Parameters", {}).items():
+            if key in values and str(slot.get("Type", "")).startswith("AWS::SSM::Parameter::"):
+                values[key] = self.resource_map.input_parameters.get(key, slot.get("Default"))
+        return values
+
+    _set_method(Stack, "stack_parameters", property(stack_parameters))
+
+
+def deleted_stack_outputs() -> None:
+    """A deleted stack has no Outputs and no resources, instead of re-creating them."""
+    from moto.cloudformation.models import Stack
+
+    outputs = Stack.outputs.fget
+    resources = Stack.stack_resources.fget
+
+    def stack_outputs(self: Any) -> Any:
+        return None if self.status == "DELETE_COMPLETE" else outputs(self)
+
+    def stack_resources(self: Any) -> Any:
+        return [] if self.status == "DELETE_COMPLETE" else resources(self)
+
+    _set_method(Stack, "outputs", property(stack_outputs))
+    _set_method(Stack, "stack_resources", property(stack_resources))
+
+
 #: The CloudFormation properties each emulated KMS key was last created or updated with.
 _KMS_KEY_PROPERTIES: dict[str, dict[str, Any]] = {}
 
@@ -301,5 +406,5 @@ def _set_classmethod(owner: type, name: str, function: Callable[..., Any]) -> No
     setattr(owner, name, classmethod(function))
 
 
-def _set_method(owner: type, name: str, function: Callable[..., Any]) -> None:
+def _set_method(owner: type, name: str, function: Callable[..., Any] | property) -> None:
     setattr(owner, name, function)
