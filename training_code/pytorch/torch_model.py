@@ -35,6 +35,9 @@ _SERVING_CODE = (
 class TabularMLP(nn.Module):
     """Standardise, then ``Linear -> ReLU -> Dropout`` per hidden layer, then class logits."""
 
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(
         self, n_features: int, hidden_sizes: list[int], dropout: float, num_classes: int
     ) -> None:

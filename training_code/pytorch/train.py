@@ -52,7 +52,8 @@ def train_or_launch(job: TrainingJob[TorchHyperparameters]) -> int | None:
     if "LOCAL_RANK" in os.environ or (processes == 1 and len(job.environment.hosts) == 1):
         import torch_training
 
-        return torch_training.train(job)
+        torch_training.train(job)
+        return None
     job.check_replicas(processes * len(job.environment.hosts))
     return _run_torchrun(torchrun_command(job.environment, processes, Path(__file__), sys.argv[1:]))
 

@@ -119,7 +119,9 @@ def _cluster(environ: Mapping[str, str], config_dir: Path) -> tuple[tuple[str, .
     )
     if not (isinstance(hosts, list) and hosts and all(isinstance(h, str) for h in hosts)):
         raise ContractError(f"the hosts list must be a non-empty list of names, got {hosts!r}")
-    current_host = environ.get("SM_CURRENT_HOST") or resource_config.get("current_host", hosts[0])
+    current_host = str(
+        environ.get("SM_CURRENT_HOST") or resource_config.get("current_host", hosts[0])
+    )
     if current_host not in hosts:
         raise ContractError(f"current host {current_host!r} is not in the hosts list {hosts}")
     return tuple(sorted(hosts)), current_host
