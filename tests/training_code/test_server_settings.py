@@ -16,7 +16,7 @@ def test_defaults() -> None:
         workers=1,
         timeout=60,
         max_body_bytes=6 * 1024 * 1024,
-        default_accept=None,
+        default_accept="application/json",
     )
 
 

@@ -23,8 +23,8 @@ from gunicorn.app.base import BaseApplication
 
 from sagemaker_contract.environment import model_dir
 from sagemaker_contract.errors import ContractError
-from sagemaker_contract.payloads import RESPONSE_TYPES, media_type
-from sagemaker_contract.wsgi import InvocationsApp, load_handler
+from sagemaker_contract.payloads import JSON, RESPONSE_TYPES, media_type
+from sagemaker_contract.wsgi import DEFAULT_MAX_BODY_BYTES, InvocationsApp, load_handler
 
 THREADS_PER_WORKER = 4
 GRACEFUL_TIMEOUT = 20
@@ -39,14 +39,14 @@ class ServingSettings:
     port: int = 8080
     workers: int = 1
     timeout: int = 60
-    max_body_bytes: int = 6 * 1024 * 1024
-    default_accept: str | None = None
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    default_accept: str = JSON
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> ServingSettings:
         """Read and validate the toolkit's serving variables."""
-        default_accept = environ.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT") or None
-        if default_accept is not None and media_type(default_accept) not in RESPONSE_TYPES:
+        default_accept = environ.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT") or JSON
+        if media_type(default_accept) not in RESPONSE_TYPES:
             raise ContractError(
                 f"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT={default_accept!r} is not one of "
                 f"{', '.join(RESPONSE_TYPES)}"
@@ -57,7 +57,7 @@ class ServingSettings:
             workers=_integer(environ, "SAGEMAKER_MODEL_SERVER_WORKERS", 1, 1, 256),
             timeout=_integer(environ, "SAGEMAKER_MODEL_SERVER_TIMEOUT", 60, 1, 3600),
             max_body_bytes=_integer(environ, "SAGEMAKER_MAX_PAYLOAD_IN_MB", 6, 1, 1024) << 20,
-            default_accept=media_type(default_accept) if default_accept else None,
+            default_accept=media_type(default_accept),
         )
 
 

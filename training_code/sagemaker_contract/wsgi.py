@@ -22,7 +22,7 @@ from types import ModuleType
 from typing import Any
 
 from sagemaker_contract.errors import RequestError
-from sagemaker_contract.payloads import negotiate
+from sagemaker_contract.payloads import JSON, negotiate
 
 #: botocore's InvokeEndpoint Body limit (6 MB) and SageMaker's real-time payload limit.
 DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024
@@ -65,7 +65,7 @@ class InvocationsApp:
         model: object,
         *,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-        default_accept: str | None = None,
+        default_accept: str = JSON,
     ) -> None:
         self.handler = handler
         self.model = model
@@ -82,9 +82,7 @@ class InvocationsApp:
         if path == "/ping":
             return _respond(start_response, 200, "")
         try:
-            accept = negotiate(
-                environ.get("HTTP_ACCEPT"), self.default_accept or "application/json"
-            )
+            accept = negotiate(environ.get("HTTP_ACCEPT"), self.default_accept)
             body = self._read_body(environ)
             data = self.handler.input_fn(body, environ.get("CONTENT_TYPE"))
             prediction = self.handler.predict_fn(data, self.model)
