@@ -130,7 +130,7 @@ class ModelServer:
             try:
                 if self.request("GET", "/ping", timeout=2).status == 200:
                     return
-            except OSError:
+            except (OSError, http.client.HTTPException):  # not listening or not ready yet
                 pass
             time.sleep(0.2)
         raise TimeoutError(f"serve did not answer /ping within {timeout} s:\n{self.log_text()}")
