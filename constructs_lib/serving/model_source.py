@@ -8,6 +8,7 @@ turns it into an `AWS::SageMaker::Model` with a `PrimaryContainer`.
 from __future__ import annotations
 
 import abc
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -53,6 +54,14 @@ class ModelData:
     key: str
     bucket: s3.IBucket | None = None
 
+    def __post_init__(self) -> None:
+        key = self.key
+        if not Token.is_unresolved(key) and (key.startswith("/") or not key.endswith(".tar.gz")):
+            raise ValueError(
+                f"model_data: key {key!r} must name a .tar.gz object, "
+                "e.g. models/churn-xgboost-1/output/model.tar.gz"
+            )
+
     @staticmethod
     def from_bucket(bucket: s3.IBucket, key: str) -> ModelData:
         """The artifact at `key` in `bucket`, e.g. `models/churn-1/output/model.tar.gz`.
@@ -60,11 +69,6 @@ class ModelData:
         Raises:
             ValueError: if `key` does not name a `.tar.gz` object.
         """
-        if not Token.is_unresolved(key) and (key.startswith("/") or not key.endswith(".tar.gz")):
-            raise ValueError(
-                f"model_data: key {key!r} must name a .tar.gz object, "
-                "e.g. models/churn-xgboost-1/output/model.tar.gz"
-            )
         return ModelData(bucket_name=bucket.bucket_name, key=key, bucket=bucket)
 
     @staticmethod
@@ -102,9 +106,7 @@ class ModelData:
 
 @dataclass(frozen=True)
 class ModelBinding:
-    """A model source resolved for one stack: the container and what hosting it needs.
-
-    Internal to `ModelEndpoint`; exposed for tests and for readers of the role policy.
+    """What `ModelSource.bind` returns: the container, and what the model role needs for it.
 
     Attributes:
         container: the model's `PrimaryContainer`.
@@ -191,9 +193,13 @@ class ModelSource(abc.ABC):
             environment: the container's environment variables. Default: none.
 
         Raises:
-            ValueError: for an unknown algorithm (the message suggests the closest name).
+            ValueError: for an unknown algorithm (the message suggests the closest name) or
+                an image version the catalog refuses.
         """
-        get_algorithm(algorithm)
+        entry = get_algorithm(algorithm)
+        problem = entry.version_problem(version) if version is not None else None
+        if problem is not None:
+            raise ValueError(f"model: {problem}")
         return _BuiltinAlgorithmSource(
             algorithm=algorithm,
             version=version,
@@ -301,13 +307,7 @@ class _BuiltinAlgorithmSource(ModelSource):
         binding = _artifact_binding(
             scope, image_uri, self.model_data, self.environment, _repository_arn(scope, image_uri)
         )
-        return ModelBinding(
-            container=binding.container,
-            readable_objects=binding.readable_objects,
-            repository_arns=binding.repository_arns,
-            keys=binding.keys,
-            builtin_algorithm=self.algorithm,
-        )
+        return dataclasses.replace(binding, builtin_algorithm=self.algorithm)
 
 
 @dataclass(frozen=True)

@@ -872,11 +872,30 @@ def test_refuses_an_artifact_key_that_is_not_a_tarball(serving: Serving, key: st
         ModelData.from_bucket(serving.artifacts, key)
 
 
+def test_model_data_checks_its_key_however_it_is_made() -> None:
+    with _raises(
+        "model_data: key 'models/model.pt' must name a .tar.gz object, "
+        "e.g. models/churn-xgboost-1/output/model.tar.gz"
+    ):
+        ModelData(bucket_name="my-models", key="models/model.pt")
+
+
 @synthesizes
 def test_refuses_an_unknown_builtin_algorithm(serving: Serving) -> None:
     data = ModelData.from_bucket(serving.artifacts, ARTIFACT_KEY)
     with _raises("unknown built-in algorithm 'xgbost'; did you mean 'xgboost'?"):
         ModelSource.from_builtin_algorithm("xgbost", data)
+
+
+@synthesizes
+def test_refuses_a_legacy_builtin_algorithm_version(serving: Serving) -> None:
+    data = ModelData.from_bucket(serving.artifacts, ARTIFACT_KEY)
+    with _raises(
+        "model: xgboost version '1' is the legacy XGBoost 0.72 image (811284229777.../xgboost:1); "
+        "use one of 0.90-1, 0.90-2, 1.0-1, 1.2-1, 1.2-2, 1.3-1, 1.5-1, 1.7-1, 3.0-5, 3.2-0 "
+        "(default 1.7-1)"
+    ):
+        ModelSource.from_builtin_algorithm("xgboost", data, version="1")
 
 
 @synthesizes
