@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-import boto3  # type: ignore[import-untyped]
+import boto3
 import inventory
 from assembly import AssemblyError, StackArtifact, read_stage
-from botocore.exceptions import (  # type: ignore[import-untyped]
+from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     NoCredentialsError,
@@ -48,7 +48,7 @@ from emulator import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-LOG_DIR = REPO_ROOT / ".local" / "deploy"
+DEFAULT_LOG_DIR = REPO_ROOT / ".local" / "deploy"
 BOOTSTRAP_QUALIFIER = "hnb659fds"
 BOOTSTRAP_VERSION_PARAMETER = f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version"
 #: A CDK command against the emulator that runs longer than this is stuck (moto never finishes
@@ -85,7 +85,9 @@ class Options:
     endpoint_url: str | None
     port: int
     outdir: Path
+    synthesize: bool
     context: tuple[str, ...]
+    log_dir: Path
     verbose: bool
 
 
@@ -141,7 +143,22 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         "--port", type=int, default=0, help="port for the emulator (default: a free one)"
     )
     parser.add_argument(
-        "--outdir", type=Path, default=REPO_ROOT / "cdk.out", help="cloud assembly folder"
+        "--outdir",
+        type=Path,
+        default=REPO_ROOT / "cdk.out",
+        help="where synth writes the cloud assembly (default: cdk.out)",
+    )
+    parser.add_argument(
+        "--assembly",
+        type=Path,
+        metavar="DIR",
+        help="deploy this cloud assembly (from `cdk synth`) as it is, without synthesizing",
+    )
+    parser.add_argument(
+        "--log-dir",
+        type=Path,
+        default=DEFAULT_LOG_DIR,
+        help="where the CDK CLI and emulator logs go (default: .local/deploy)",
     )
     parser.add_argument(
         "-c",
@@ -160,8 +177,10 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         keep_running=args.keep_running,
         endpoint_url=args.endpoint_url,
         port=args.port,
-        outdir=args.outdir.resolve(),
+        outdir=(args.assembly or args.outdir).resolve(),
+        synthesize=args.assembly is None,
         context=tuple(args.context),
+        log_dir=args.log_dir.resolve(),
         verbose=args.verbose,
     )
     problem = _option_problem(options)
@@ -174,6 +193,8 @@ def _option_problem(options: Options) -> str | None:
     if options.stage not in ("Dev", "Prod"):
         return f"--stage must be Dev or Prod (got {options.stage!r})"
     bad_context = [item for item in options.context if "=" not in item]
+    if options.context and not options.synthesize:
+        return "--context applies to synth; --assembly deploys an assembly as it is"
     if bad_context:
         return f"--context takes KEY=VALUE (got {bad_context[0]!r})"
     if options.target == "aws":
@@ -227,14 +248,12 @@ def deploy_to_emulator(options: Options) -> None:
     timings = Timings()
     action = "Destroying" if options.destroy else "Deploying"
     print(f"{action} {options.stage} in the emulated AWS account (moto, on localhost)", file=out)
-    with timings.phase("synth", out, verbose=options.verbose) as notes:
-        run_cdk(_synth_args(options), env=offline_environment(), options=options, log="synth")
-        notes.append(_stage_summary(options))
-    stacks = read_stage(options.outdir, options.stage)
+    stacks = synthesize(options, offline_environment(), timings, out)
     account, region = _environment_of(stacks)
     if not options.destroy:
         check_emulator_can_deploy(stacks)
-    emulator = Emulator(log_path=LOG_DIR / "emulator.log", port=options.port, account=account)
+    log_path = options.log_dir / "emulator.log"
+    emulator = Emulator(log_path=log_path, port=options.port, account=account)
     try:
         if options.endpoint_url:
             url = check_local_endpoint(options.endpoint_url)
@@ -278,10 +297,7 @@ def deploy_to_aws(options: Options) -> None:
     timings = Timings()
     action = "Destroying" if options.destroy else "Deploying"
     print(f"{action} {options.stage} in AWS with your credentials", file=out)
-    with timings.phase("synth", out, verbose=options.verbose) as notes:
-        run_cdk(_synth_args(options), env=env, options=options, log="synth")
-        notes.append(_stage_summary(options))
-    stacks = read_stage(options.outdir, options.stage)
+    stacks = synthesize(options, env, timings, out)
     account, region = _environment_of(stacks)
     session = boto3.Session(region_name=region)
     check_aws_credentials(session, account, options.stage)
@@ -289,6 +305,21 @@ def deploy_to_aws(options: Options) -> None:
     if not options.destroy:
         print_report(session, stacks, None, out)
     _print_timings(timings, out)
+
+
+def synthesize(
+    options: Options, env: dict[str, str], timings: Timings, out: TextIO
+) -> list[StackArtifact]:
+    """`cdk synth` the whole app (unless --assembly gave one); return the stage's stacks."""
+    if options.synthesize:
+        with timings.phase("synth", out, verbose=options.verbose) as notes:
+            run_cdk(_synth_args(options), env=env, options=options, log="synth")
+            stacks = read_stage(options.outdir, options.stage)
+            notes.append(f"{options.stage}: {', '.join(stack.path for stack in stacks)}")
+        return stacks
+    stacks = read_stage(options.outdir, options.stage)
+    print(f"  synth      skipped: deploying the assembly in {_shown(options.outdir)}", file=out)
+    return stacks
 
 
 def run_phases(
@@ -407,7 +438,7 @@ def emulator_hint(options: Options, emulator: Emulator) -> str | None:
     """What the emulator's log says about a failure, and a known fix, if any."""
     texts = []
     for name in ("bootstrap", "publish", "deploy", "destroy"):
-        log = LOG_DIR / f"{name}.log"
+        log = options.log_dir / f"{name}.log"
         if log.exists():
             texts.append(log.read_text(encoding="utf-8", errors="replace"))
     hints = [hint for pattern, hint in EMULATOR_HINTS if any(pattern in text for text in texts)]
@@ -431,8 +462,8 @@ def run_cdk(args: list[str], *, env: dict[str, str], options: Options, log: str)
     """
     if options.target == "emulator" and args[0] != "synth":
         require_emulator_environment(env)
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    log_path = LOG_DIR / f"{log}.log"
+    options.log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = options.log_dir / f"{log}.log"
     command = ["npx", "--no-install", "cdk", *args, "--no-notices"]
     timeout = EMULATOR_COMMAND_TIMEOUT_S if options.target == "emulator" else None
     with log_path.open("w", encoding="utf-8") as log_file:
@@ -629,11 +660,6 @@ def _print_keep_running(url: str, pgid: int, out: TextIO) -> None:
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _stage_summary(options: Options) -> str:
-    stacks = read_stage(options.outdir, options.stage)
-    return f"{options.stage}: {', '.join(stack.path for stack in stacks)}"
 
 
 def _environment_of(stacks: list[StackArtifact]) -> tuple[str, str]:

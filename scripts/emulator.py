@@ -213,15 +213,14 @@ class Emulator:
         )
         reader.start()
         reader.join(STARTUP_TIMEOUT_S)
-        line = lines[0] if lines else ""
-        if not line:
-            if process.poll() is None:
-                raise EmulatorError(
-                    f"the emulator did not start within {STARTUP_TIMEOUT_S:.0f} s "
-                    f"(log: {self.log_path})"
-                )
-            process.wait()
-            raise EmulatorError(self._startup_failure(process.returncode))
+        if reader.is_alive():
+            raise EmulatorError(
+                f"the emulator did not start within {STARTUP_TIMEOUT_S:.0f} s "
+                f"(log: {self.log_path})"
+            )
+        line = lines[0]
+        if not line:  # the server exited before it listened
+            raise EmulatorError(self._startup_failure(process.wait(timeout=STOP_TIMEOUT_S)))
         handshake = json.loads(line)
         return EmulatorInfo(
             endpoint_url=endpoint_url(int(handshake["port"])),
@@ -300,7 +299,7 @@ def serve(port: int) -> int:
     bound_port = int(listener.getsockname()[1])
     os.environ["MOTO_PORT"] = str(bound_port)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print(f"moto fixes applied: {', '.join(fixes)}", file=sys.stderr, flush=True)
+    print(f"emulator fixes applied: {', '.join(fixes)}", file=sys.stderr, flush=True)
     handshake = {"port": bound_port, "cloudformation_types": sorted(get_model_map())}
     print(json.dumps(handshake), flush=True)
     server.serve_forever()

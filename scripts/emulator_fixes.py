@@ -72,8 +72,8 @@ def apply_all() -> list[str]:
     installed = version("moto")
     if installed != MOTO_VERSION:
         raise UnsupportedMotoVersionError(
-            f"scripts/emulator_fixes.py was written for moto {MOTO_VERSION}, but moto {installed} is "
-            "installed: re-check each fix listed in its docstring against the new version"
+            f"scripts/emulator_fixes.py was written for moto {MOTO_VERSION}, but moto "
+            f"{installed} is installed: re-check each fix of its docstring against that version"
         )
     fixes: list[Callable[[], None]] = [
         updates_without_handler,
@@ -352,7 +352,7 @@ def ssm_parameter_previous_value() -> None:
     """The previous value of an `AWS::SSM::Parameter::Value<...>` parameter is its name."""
     from moto.cloudformation.models import Stack
 
-    resolved_parameters = Stack.stack_parameters.fget
+    resolved_parameters = _property_getter(Stack, "stack_parameters")
 
     def stack_parameters(self: Any) -> dict[str, Any]:
         values: dict[str, Any] = dict(resolved_parameters(self))
@@ -368,8 +368,8 @@ def deleted_stack_outputs() -> None:
     """A deleted stack has no Outputs and no resources, instead of re-creating them."""
     from moto.cloudformation.models import Stack
 
-    outputs = Stack.outputs.fget
-    resources = Stack.stack_resources.fget
+    outputs = _property_getter(Stack, "outputs")
+    resources = _property_getter(Stack, "stack_resources")
 
     def stack_outputs(self: Any) -> Any:
         return None if self.status == "DELETE_COMPLETE" else outputs(self)
@@ -400,6 +400,12 @@ def _original_classmethod(owner: type, name: str) -> Callable[..., Any]:
     """The plain function behind the classmethod `owner.name` (to call with an explicit cls)."""
     function: Callable[..., Any] = owner.__dict__[name].__func__
     return function
+
+
+def _property_getter(owner: type, name: str) -> Callable[..., Any]:
+    """The getter function of the property `owner.name`."""
+    getter: Callable[..., Any] = owner.__dict__[name].fget
+    return getter
 
 
 def _set_classmethod(owner: type, name: str, function: Callable[..., Any]) -> None:

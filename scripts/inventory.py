@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assembly import StackArtifact
-from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+from botocore.exceptions import ClientError
 
 #: Why a resource type the emulator skips is missing. Other skipped types get a generic reason.
 SKIP_REASONS = {
