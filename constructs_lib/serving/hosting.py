@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from aws_cdk import Token
 from aws_cdk import aws_ec2 as ec2
 
 from constructs_lib.instance_types import parse_instance_type, validate_instance_type
@@ -108,7 +109,7 @@ class Hosting:
         if problem is not None:
             raise ValueError(f"instance_type: {problem}")
         count = 1 if initial_instance_count is None else initial_instance_count
-        if count < 1:
+        if not Token.is_unresolved(count) and count < 1:
             raise ValueError(f"initial_instance_count must be at least 1 (got {count})")
         instance = parse_instance_type(instance_type)
         if autoscaling is not None:
@@ -118,7 +119,9 @@ class Hosting:
                     f"({instance_type}); choose a non-burstable type such as "
                     f"{DEFAULT_INSTANCE_TYPE}, or remove autoscaling"
                 )
-            if not autoscaling.min_instances <= count <= autoscaling.max_instances:
+            bounds = (autoscaling.min_instances, count, autoscaling.max_instances)
+            concrete = not any(Token.is_unresolved(value) for value in bounds)
+            if concrete and not autoscaling.min_instances <= count <= autoscaling.max_instances:
                 raise ValueError(
                     f"initial_instance_count ({count}) must be within autoscaling's "
                     f"min_instances..max_instances ({autoscaling.min_instances}.."

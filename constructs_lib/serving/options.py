@@ -133,7 +133,7 @@ class EndpointAlarms:
             above which the latency alarm fires. Default: 1 second.
         latency_statistic: the statistic compared with `model_latency`: `Average`, `Maximum`
             or a percentile such as `p90`. Default: `p90`.
-        period: the length of one evaluation period. Default: 1 minute.
+        period: the length of one evaluation period, in whole minutes. Default: 1 minute.
         evaluation_periods: how many consecutive breaching periods fire an alarm. Default: 3.
     """
 
@@ -155,6 +155,14 @@ class EndpointAlarms:
         latency = self.model_latency
         if not latency.is_unresolved() and latency.to_milliseconds(integral=False) <= 0:
             raise ValueError("EndpointAlarms.model_latency must be longer than zero")
+        period = self.period
+        if not period.is_unresolved():
+            seconds = period.to_seconds(integral=False)
+            if seconds < 60 or seconds % 60:
+                raise ValueError(
+                    "EndpointAlarms.period must be a whole number of minutes: SageMaker "
+                    f"publishes endpoint metrics once a minute (got {seconds:g} s)"
+                )
 
 
 TrafficShiftingType = Literal["ALL_AT_ONCE", "CANARY", "LINEAR"]

@@ -1208,6 +1208,16 @@ def test_refuses_data_capture_settings(
             {"model_latency": Duration.millis(0)},
             "EndpointAlarms.model_latency must be longer than zero",
         ),
+        (
+            {"period": Duration.seconds(30)},
+            "EndpointAlarms.period must be a whole number of minutes: SageMaker publishes "
+            "endpoint metrics once a minute (got 30 s)",
+        ),
+        (
+            {"period": Duration.seconds(90)},
+            "EndpointAlarms.period must be a whole number of minutes: SageMaker publishes "
+            "endpoint metrics once a minute (got 90 s)",
+        ),
     ],
 )  # fmt: skip
 def test_refuses_alarm_settings(serving: Serving, props: dict[str, Any], message: str) -> None:
