@@ -38,6 +38,7 @@ from botocore.exceptions import (
     ClientError,
     NoCredentialsError,
 )
+from cdk_env import REPO_ROOT, offline_environment, tool_environment
 from emulator import (
     Emulator,
     EmulatorError,
@@ -47,7 +48,6 @@ from emulator import (
     require_emulator_environment,
 )
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LOG_DIR = REPO_ROOT / ".local" / "deploy"
 BOOTSTRAP_QUALIFIER = "hnb659fds"
 BOOTSTRAP_VERSION_PARAMETER = f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version"
@@ -264,7 +264,7 @@ def deploy_to_emulator(options: Options) -> None:
                 info = emulator.start()
                 notes.append(f"{info.endpoint_url}, account {account}, {region}")
             url, supported = info.endpoint_url, info.cloudformation_types
-        env = emulator_environment(url, region, base=_tool_environment())
+        env = emulator_environment(url, region, base=tool_environment())
         require_emulator_environment(env)
         session = _emulator_session(url, region)
         run_phases(options, stacks=stacks, env=env, session=session, timings=timings, out=out)
@@ -288,7 +288,7 @@ def deploy_to_emulator(options: Options) -> None:
 def deploy_to_aws(options: Options) -> None:
     """Synthesize, then bootstrap if needed, publish and deploy (or destroy) in AWS."""
     out = sys.stdout
-    env = _tool_environment()
+    env = tool_environment()
     overrides = sorted(key for key in env if key.startswith("AWS_ENDPOINT_URL"))
     if overrides:
         raise DeployError(
@@ -522,31 +522,6 @@ def _copy_output(process: subprocess.Popen[str], log: TextIO, echo: TextIO | Non
 def _kill_group(process: subprocess.Popen[str]) -> None:
     with suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-
-
-def _tool_environment() -> dict[str, str]:
-    """This environment, with the project's Node.js and Python first on PATH (as `make` has)."""
-    env = dict(os.environ)
-    first = [str(REPO_ROOT / ".venv" / "node" / "bin"), str(Path(sys.executable).parent)]
-    env["PATH"] = os.pathsep.join([*first, env.get("PATH", "")])
-    return env
-
-
-def offline_environment() -> dict[str, str]:
-    """For `cdk synth` on the emulator path: no AWS variables, files or metadata service at all.
-
-    Synth needs no AWS access; without this the CLI would look up the caller's account with
-    whatever real credentials the user has.
-    """
-    env = {key: value for key, value in _tool_environment().items() if not key.startswith("AWS_")}
-    env.update(
-        {
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
-    )
-    return env
 
 
 # --- the report ----------------------------------------------------------------------------
