@@ -198,8 +198,8 @@ def test_cloudformation_names_every_resource(serving: Serving) -> None:
 
 @synthesizes
 # moto skips the fixtures' bucket and topic policies, which it does not emulate.
-@pytest.mark.filterwarnings("ignore:Tried to parse AWS::S3::BucketPolicy:UserWarning")
-@pytest.mark.filterwarnings("ignore:Tried to parse AWS::SNS::TopicPolicy:UserWarning")
+@pytest.mark.filterwarnings("ignore:Tried to parse AWS..S3..BucketPolicy:UserWarning")
+@pytest.mark.filterwarnings("ignore:Tried to parse AWS..SNS..TopicPolicy:UserWarning")
 @pytest.mark.parametrize(
     "props", [{}, {"serverless": ServerlessConfig()}], ids=["instance", "serverless"]
 )
