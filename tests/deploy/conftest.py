@@ -22,14 +22,9 @@ SCRIPTS = REPO_ROOT / "scripts"
 if str(SCRIPTS) not in sys.path:
     sys.path.insert(0, str(SCRIPTS))
 
+from cdk_env import tool_environment  # noqa: E402  (needs scripts/ on sys.path)
 
-def tool_environment(**overrides: str) -> dict[str, str]:
-    """The environment `make` gives a command: the project's Node.js and Python first on PATH."""
-    env = dict(os.environ)
-    first = [str(REPO_ROOT / ".venv" / "node" / "bin"), str(Path(sys.executable).parent)]
-    env["PATH"] = os.pathsep.join([*first, env.get("PATH", "")])
-    env.update(overrides)
-    return env
+__all__ = ["SCRIPTS", "emulator_processes", "run_script", "tool_environment"]
 
 
 def run_script(
