@@ -183,14 +183,22 @@ class TrafficShifting:
     percent: int | None
     wait: Duration
 
+    def __post_init__(self) -> None:
+        name = {"CANARY": "canary", "LINEAR": "linear", "ALL_AT_ONCE": "all_at_once"}[self.type]
+        if self.type == "CANARY":
+            _between("TrafficShifting.canary percent", self.percent, 1, 50)
+        elif self.type == "LINEAR":
+            _between("TrafficShifting.linear step_percent", self.percent, 10, 50)
+        elif self.percent is not None:
+            raise ValueError("TrafficShifting.all_at_once takes no percent")
+        _seconds_between(f"TrafficShifting.{name} wait", self.wait, 0, 3600)
+
     @staticmethod
     def canary(percent: int = 10, wait: Duration = _TEN_MINUTES) -> TrafficShifting:
         """Send `percent` (1 to 50) of the capacity to the new fleet, bake `wait`, then the rest.
 
         Defaults: 10 percent, 10 minutes.
         """
-        _between("TrafficShifting.canary percent", percent, 1, 50)
-        _seconds_between("TrafficShifting.canary wait", wait, 0, 3600)
         return TrafficShifting("CANARY", percent, wait)
 
     @staticmethod
@@ -199,14 +207,11 @@ class TrafficShifting:
 
         Defaults: 20 percent steps, 5 minutes.
         """
-        _between("TrafficShifting.linear step_percent", step_percent, 10, 50)
-        _seconds_between("TrafficShifting.linear wait", wait, 0, 3600)
         return TrafficShifting("LINEAR", step_percent, wait)
 
     @staticmethod
     def all_at_once(wait: Duration = _TEN_MINUTES) -> TrafficShifting:
         """Shift all traffic in one step, then bake `wait`. Default: 10 minutes."""
-        _seconds_between("TrafficShifting.all_at_once wait", wait, 0, 3600)
         return TrafficShifting("ALL_AT_ONCE", None, wait)
 
 
@@ -291,7 +296,9 @@ def _at_least(name: str, value: int, low: int) -> None:
         raise ValueError(f"{name} must be at least {low} (got {value})")
 
 
-def _between(name: str, value: int, low: int, high: int, *, upper_name: str = "") -> None:
+def _between(name: str, value: int | None, low: int, high: int, *, upper_name: str = "") -> None:
+    if value is None:
+        raise ValueError(f"{name} must be {low} to {high} (got None)")
     if _concrete(value, high) and not low <= value <= high:
         upper = f"{upper_name} ({high})" if upper_name else str(high)
         raise ValueError(f"{name} must be {low} to {upper} (got {value})")

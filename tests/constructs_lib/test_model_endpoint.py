@@ -1166,6 +1166,14 @@ def test_refuses_subnets_without_a_vpc(serving: Serving) -> None:
             "TrafficShifting.linear step_percent must be 10 to 50 (got 5)",
         ),
         (
+            lambda: TrafficShifting("ALL_AT_ONCE", 10, Duration.minutes(1)),
+            "TrafficShifting.all_at_once takes no percent",
+        ),
+        (
+            lambda: TrafficShifting("CANARY", 60, Duration.minutes(1)),
+            "TrafficShifting.canary percent must be 1 to 50 (got 60)",
+        ),
+        (
             lambda: TrafficShifting.canary(wait=Duration.hours(2)),
             "TrafficShifting.canary wait must be whole seconds from 0 to 3600 (got 7200 s)",
         ),
