@@ -2,13 +2,15 @@
 
 The schema checks shapes and ranges; these check meaning: that the algorithm exists and reads
 these channels, that the hyperparameters are its own and in range, that the instance type
-exists and suits the algorithm.
+exists and suits the algorithm or framework image.
 """
 
 from __future__ import annotations
 
 from config.schema import StageConfig, TrainingConfig
 from constructs_lib.builtin_algorithms import validate_training, validate_tuning_range
+from constructs_lib.framework_images import check_framework_image
+from constructs_lib.instance_types import validate_instance_type
 
 Location = tuple[str | int, ...]
 
@@ -24,6 +26,9 @@ def catalog_problems(config: StageConfig) -> list[tuple[Location, str]]:
 
 
 def _training_problems(training: TrainingConfig, *, region: str) -> list[tuple[str, str]]:
+    if training.framework is not None:
+        return _framework_problems(training, region=region)
+    assert training.algorithm is not None
     tuned = set(training.tuning.ranges) if training.tuning else set()
     found = [
         (problem.field, problem.message)
@@ -53,3 +58,17 @@ def _training_problems(training: TrainingConfig, *, region: str) -> list[tuple[s
                 )
             )
     return found
+
+
+def _framework_problems(training: TrainingConfig, *, region: str) -> list[tuple[str, str]]:
+    message = validate_instance_type(training.instance_type, "training")
+    if message:
+        return [("instance_type", message)]
+    assert training.framework is not None
+    problems = check_framework_image(
+        training.framework,
+        region=region,
+        instance_type=training.instance_type,
+        version=training.version,
+    )
+    return [(problem.field, problem.message) for problem in problems]

@@ -115,12 +115,18 @@ class TuningConfig(Strict):
 
 
 class TrainingConfig(Strict):
-    """One training pipeline of a built-in algorithm."""
+    """One training pipeline: a built-in `algorithm`, or a custom `framework` model."""
 
-    algorithm: str
+    algorithm: str | None = None
     """A built-in algorithm, e.g. xgboost (see docs/builtin-algorithms.md)."""
+    framework: Literal["pytorch", "tensorflow"] | None = None
+    """A custom model from training_code/<framework>."""
     version: str | None = None
-    """Algorithm image version. Default: the catalog's default (XGBoost: 1.7-1)."""
+    """Algorithm image version or framework version. Default: the newest the SDK knows
+    (XGBoost: 1.7-1)."""
+    code: Literal["image", "script"] = "image"
+    """Custom models: an image built from training_code (image; needs Docker at deploy) or the
+    AWS Deep Learning Container with the code uploaded to S3 (script)."""
     instance_type: str
     instance_count: int = Field(default=1, ge=1, le=100)
     volume_size_gb: int = Field(default=30, ge=1, le=16384)
@@ -139,6 +145,10 @@ class TrainingConfig(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainingConfig:
+        if (self.algorithm is None) == (self.framework is None):
+            raise field_error("algorithm", "give exactly one of algorithm or framework")
+        if self.code == "script" and self.framework is None:
+            raise field_error("code", "script mode is for framework models; remove it")
         if self.spot and self.spot.max_wait_minutes < self.max_runtime_minutes:
             raise field_error(
                 "spot.max_wait_minutes",

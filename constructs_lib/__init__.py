@@ -4,6 +4,7 @@ Every construct takes typed, keyword-only props, reads no files, environment var
 context, and is secure by default: used with no options it passes cdk-nag and cfn-lint.
 """
 
+from constructs_lib.custom_code import SourceBundle, TrainingImage
 from constructs_lib.encryption import EncryptionKey
 from constructs_lib.execution_role import BucketPrefixes, SageMakerExecutionRole
 from constructs_lib.model_registry import ModelPackageGroup
@@ -32,7 +33,9 @@ __all__ = [
     "NotificationTopic",
     "ParameterRange",
     "SageMakerExecutionRole",
+    "SourceBundle",
     "SpotTraining",
+    "TrainingImage",
     "TrainingInput",
     "TrainingJob",
     "TrainingPipeline",

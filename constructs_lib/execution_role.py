@@ -137,6 +137,12 @@ class SageMakerExecutionRole(Construct):
 
     _can_authenticate_to_ecr = False
 
+    def grant_read_object(self, bucket: s3.IBucket, key: str) -> None:
+        """Let SageMaker read one object, e.g. a code bundle in the CDK assets bucket."""
+        self.s3_policy.add_statements(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(key)])
+        )
+
     def grant_pass_role(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let `grantee` (e.g. a Step Functions state machine) hand this role to SageMaker."""
         return iam.Grant.add_to_principal(

@@ -32,7 +32,7 @@ class TrainingInput:
     Attributes:
         name: the channel name the algorithm reads, e.g. `train`, `validation`.
         bucket: the bucket holding the data.
-        prefix: the key prefix, ending in `/`.
+        prefix: the key prefix, e.g. `data/train/`, or one object's key.
         content_type: MIME type of the data (e.g. `text/csv`). Default: none sent.
         input_mode: how the container reads it. Default: File.
     """
@@ -46,8 +46,11 @@ class TrainingInput:
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z0-9\.\-_]{1,64}", self.name):
             raise ValueError(f"TrainingInput.name {self.name!r} is not a valid channel name")
-        if not self.prefix.endswith("/") or self.prefix.startswith("/"):
-            raise ValueError(f"TrainingInput.prefix {self.prefix!r} must look like 'data/train/'")
+        if not self.prefix or self.prefix.startswith("/"):
+            raise ValueError(
+                f"TrainingInput.prefix {self.prefix!r} must be a key prefix like 'data/train/' "
+                "(or one object's key)"
+            )
 
     def default_uri(self) -> str:
         return f"s3://{self.bucket.bucket_name}/{self.prefix}"

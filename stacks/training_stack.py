@@ -25,7 +25,8 @@ from constructs_lib import (
     TrainingJob,
     TrainingPipeline,
 )
-from constructs_lib.builtin_algorithms import get_algorithm
+from constructs_lib.builtin_algorithms import get_algorithm, render_hyperparameters
+from stacks.custom_models import METRIC_DEFINITIONS, CustomCodeFactory
 from stacks.naming import pascal_case
 
 #: Where training reads its data (data bucket) and writes models and checkpoints (artifacts).
@@ -73,6 +74,7 @@ class TrainingStack(Stack):
             description="Assumed by SageMaker training jobs of this stage",
         )
         CfnOutput(self, "ExecutionRoleArn", value=self.execution_role.role.role_arn)
+        self._custom_code = CustomCodeFactory(self, self.execution_role)
         self.pipelines: dict[str, TrainingPipeline] = {}
         for name, training in sorted(config.training.items()):
             self.pipelines[name] = TrainingPipeline(
@@ -102,26 +104,41 @@ class TrainingStack(Stack):
 
     def _job(self, name: str, training: TrainingConfig) -> TrainingJob:
         data, artifacts = self._buckets.data.bucket, self._buckets.artifacts.bucket
-        algorithm = get_algorithm(training.algorithm)
+        inputs = [
+            TrainingInput(
+                name=channel,
+                bucket=data,
+                prefix=f"{TRAINING_DATA_PREFIX}{spec.prefix}",
+                content_type=spec.content_type,
+            )
+            for channel, spec in training.channels.items()
+        ]
+        if training.algorithm is not None:
+            algorithm = get_algorithm(training.algorithm)
+            image = algorithm.training_image(self.region, training.version)
+            hyperparameters = algorithm.render_hyperparameters(training.hyperparameters)
+            metric_definitions: list[dict[str, str]] = []
+        else:
+            code = self._custom_code.code_for(training, region=self.region)
+            image = code.training_image
+            hyperparameters = {
+                **render_hyperparameters(training.hyperparameters),
+                **code.hyperparameters,
+            }
+            inputs.extend(code.inputs)
+            metric_definitions = METRIC_DEFINITIONS
         return TrainingJob(
             name=name,
-            image_uri=algorithm.training_image(self.region, training.version),
-            inputs=[
-                TrainingInput(
-                    name=channel,
-                    bucket=data,
-                    prefix=f"{TRAINING_DATA_PREFIX}{spec.prefix}",
-                    content_type=spec.content_type,
-                )
-                for channel, spec in training.channels.items()
-            ],
+            image_uri=image,
+            inputs=inputs,
             output_bucket=artifacts,
             output_prefix=f"{MODEL_OUTPUT_PREFIX}{name}/",
             instance_type=training.instance_type,
             instance_count=training.instance_count,
             volume_size_gb=training.volume_size_gb,
             max_runtime=Duration.minutes(training.max_runtime_minutes),
-            hyperparameters=algorithm.render_hyperparameters(training.hyperparameters),
+            hyperparameters=hyperparameters,
+            metric_definitions=metric_definitions,
             spot=SpotTraining(
                 max_wait=Duration.minutes(training.spot.max_wait_minutes),
                 checkpoint_bucket=artifacts,
@@ -134,16 +151,18 @@ class TrainingStack(Stack):
         )
 
     def _inference_image(self, training: TrainingConfig) -> str:
+        if training.algorithm is None:
+            return self._custom_code.code_for(training, region=self.region).inference_image
         return get_algorithm(training.algorithm).inference_image(self.region, training.version)
 
 
 def _tuning(training: TrainingConfig) -> HyperparameterTuning | None:
     if training.tuning is None:
         return None
-    algorithm = get_algorithm(training.algorithm)
+    algorithm = get_algorithm(training.algorithm) if training.algorithm else None
     ranges = {}
     for name, spec in training.tuning.ranges.items():
-        hyperparameter = algorithm.hyperparameter(name)
+        hyperparameter = algorithm.hyperparameter(name) if algorithm else None
         if spec.values is not None:
             ranges[name] = ParameterRange(kind="Categorical", values=tuple(spec.values))
             continue

@@ -26,6 +26,7 @@ DEFINITIONS = [
 ]
 ACCOUNT = "123456789012"
 SAMPLE_KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+DLC = "763104351884.dkr.ecr.us-east-1.amazonaws.com"
 SAMPLE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/sagemaker-execution"
 
 
@@ -36,6 +37,8 @@ def _sample(part: Any) -> str:
     text = json.dumps(part)
     if "AWS::Partition" in text:
         return "aws"
+    if "container-assets" in text:
+        return str(part["Fn::Sub"]).replace("${AWS::URLSuffix}", "amazonaws.com")
     if "Key" in text and "Arn" in text:
         return SAMPLE_KEY
     if "ExecutionRole" in text:
@@ -200,3 +203,44 @@ def test_xgboost_models_are_registered_pending_approval(
     assert register["Parameters"]["ModelApprovalStatus"] == "PendingManualApproval"
     linear = _definition(synthesized, stage, "churn-linear-learner")["States"]
     assert "RegisterModel" not in linear
+
+
+def test_dev_pytorch_runs_in_script_mode_with_its_code_as_a_channel(
+    synthesized: SynthesizedApp,
+) -> None:
+    states = _definition(synthesized, "Dev", "churn-pytorch")["States"]
+    request = states["Train"]["Parameters"]
+    assert request["AlgorithmSpecification"]["TrainingImage"] == (
+        "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.10.0-cpu-py313"
+    )
+    assert request["HyperParameters"]["sagemaker_program"] == '"pytorch/train.py"'
+    submit = json.loads(request["HyperParameters"]["sagemaker_submit_directory"])
+    assert re.fullmatch(r"/opt/ml/input/data/code/[0-9a-f]{64}\.gz", submit)
+    assert [c["ChannelName"] for c in request["InputDataConfig"]] == ["train", "validation", "code"]
+    assert [d["Name"] for d in request["AlgorithmSpecification"]["MetricDefinitions"]][:2] == [
+        "epoch",
+        "train:loss",
+    ]
+    assert states["CreateModel"]["Parameters"]["PrimaryContainer"]["Image"] == (
+        "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.6.0-cpu-py312"
+    )
+
+
+def test_prod_pytorch_trains_on_gpu_with_an_image_built_from_training_code(
+    synthesized: SynthesizedApp,
+) -> None:
+    manifest = json.loads(
+        next((synthesized.outdir / "assembly-Prod").glob("ProdTraining*.assets.json")).read_text()
+    )
+    images = list(manifest["dockerImages"].values())
+    assert len(images) == 1
+    source = images[0]["source"]
+    assert source["dockerFile"] == "pytorch/Dockerfile"
+    assert source["platform"] == "linux/amd64"
+    assert source["dockerBuildArgs"] == {
+        "BASE_IMAGE": f"{DLC}/pytorch-training:2.10.0-gpu-py313"
+    }
+    request = _definition(synthesized, "Prod", "churn-pytorch")["States"]["Train"]["Parameters"]
+    assert request["ResourceConfig"]["InstanceType"] == "ml.g5.xlarge"
+    assert "container-assets" in request["AlgorithmSpecification"]["TrainingImage"]
+    assert "sagemaker_program" not in request["HyperParameters"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -22,6 +23,18 @@ def _statements(template: dict[str, Any]) -> list[dict[str, Any]]:
         and resource["Type"] in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
         for statement in resource["Properties"]["PolicyDocument"]["Statement"]
     ]
+
+
+def _object_scope(resource: Any) -> str:
+    """`data/datasets/*` for a stage bucket prefix; the CDK assets bucket's one object."""
+    if isinstance(resource, str):
+        assert re.fullmatch(
+            r"arn:aws:s3:::cdk-hnb659fds-assets-\d{12}-us-east-1/[0-9a-f]{64}\.gz", resource
+        ), resource
+        return "cdk-assets/<training code bundle>"
+    bucket_export, suffix = resource["Fn::Join"][1]
+    bucket = "data" if "BucketsData" in bucket_export["Fn::ImportValue"] else "artifacts"
+    return f"{bucket}{suffix}"
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -56,6 +69,8 @@ def test_no_s3_wildcard_action_and_no_star_resource_but_the_unavoidable(
     for statement in statements:
         assert all("*" not in action for action in _as_list(statement["Action"])), statement
         if "*" in _as_list(statement["Resource"]):
+            if _as_list(statement["Action"]) == ["ecr:GetAuthorizationToken"]:
+                continue  # no resource-level permissions; pulls are scoped to repositories
             assert _as_list(statement["Action"]) == ["cloudwatch:PutMetricData"]
             assert statement["Condition"] == {
                 "StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*"]}
@@ -72,15 +87,11 @@ def test_reads_only_datasets_and_writes_only_models_and_checkpoints(
         for action in _as_list(statement["Action"]):
             if action.startswith("s3:") and action != "s3:ListBucket":
                 for resource in _as_list(statement["Resource"]):
-                    bucket_export, suffix = resource["Fn::Join"][1]
-                    bucket = (
-                        "data"
-                        if "BucketsData" in bucket_export["Fn::ImportValue"]
-                        else ("artifacts")
-                    )
-                    s3_objects.setdefault(action, set()).add(f"{bucket}{suffix}")
+                    s3_objects.setdefault(action, set()).add(_object_scope(resource))
+    code_bundle = {"cdk-assets/<training code bundle>"} if stage == "Dev" else set()
     assert s3_objects == {
-        "s3:GetObject": {"data/datasets/*", "artifacts/models/*", "artifacts/checkpoints/*"},
+        "s3:GetObject": {"data/datasets/*", "artifacts/models/*", "artifacts/checkpoints/*"}
+        | code_bundle,
         "s3:PutObject": {"artifacts/models/*", "artifacts/checkpoints/*"},
         "s3:AbortMultipartUpload": {"artifacts/models/*", "artifacts/checkpoints/*"},
     }
