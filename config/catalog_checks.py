@@ -2,11 +2,13 @@
 
 The schema checks shapes and ranges; these check meaning: that the algorithm exists and reads
 these channels, that the hyperparameters are its own and in range, that the instance type
-exists and suits the algorithm or framework image.
+exists and suits the algorithm or framework image, and that an endpoint's hosting settings are
+ones SageMaker accepts (with the endpoint construct's own rules).
 """
 
 from __future__ import annotations
 
+from config.endpoint_checks import endpoint_problems
 from config.schema import StageConfig, TrainingConfig
 from constructs_lib.builtin_algorithms import validate_training, validate_tuning_range
 from constructs_lib.framework_images import check_framework_image
@@ -16,11 +18,15 @@ Location = tuple[str | int, ...]
 
 
 def catalog_problems(config: StageConfig) -> list[tuple[Location, str]]:
-    """Every catalog problem of every training definition, located in the file's terms."""
+    """Every catalog problem of every training and endpoint definition, located."""
     problems: list[tuple[Location, str]] = []
     for name, training in config.training.items():
         base: Location = ("training", name)
         for field, message in _training_problems(training, region=config.region):
+            problems.append(((*base, *field.split(".")), message))
+    for name, endpoint in config.endpoints.items():
+        base = ("endpoints", name)
+        for field, message in endpoint_problems(endpoint, region=config.region):
             problems.append(((*base, *field.split(".")), message))
     return problems
 

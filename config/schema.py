@@ -157,6 +157,113 @@ class TrainingConfig(Strict):
         return self
 
 
+EndpointName = TrainingName
+ModelArtifact = Annotated[
+    str,
+    StringConstraints(pattern=r"^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/)?[^\s]+\.tar\.gz$"),
+    Field(
+        description="s3://bucket/key.tar.gz, or a key in the stage's artifacts bucket "
+        "(models/<definition>/<job>/output/model.tar.gz)"
+    ),
+]
+ModelPackageArn = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[A-Za-z0-9-]+/\d+$"
+    ),
+]
+
+
+class EndpointModelConfig(Strict):
+    """What an endpoint serves: a built-in algorithm's model, a framework model, or a package."""
+
+    algorithm: str | None = None
+    """Built-in algorithm whose inference image serves `artifact`."""
+    framework: Literal["pytorch", "tensorflow"] | None = None
+    """Framework whose AWS inference image serves `artifact` (script-mode models)."""
+    version: str | None = None
+    artifact: ModelArtifact | None = None
+    """The model.tar.gz a training run wrote (see `make train`)."""
+    model_package_arn: ModelPackageArn | None = None
+    """An approved version from the model registry."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> EndpointModelConfig:
+        if self.model_package_arn is not None:
+            if self.algorithm or self.framework or self.artifact:
+                raise field_error(
+                    "model_package_arn",
+                    "a model package brings its own image and artifact; remove algorithm, "
+                    "framework and artifact",
+                )
+            return self
+        if (self.algorithm is None) == (self.framework is None):
+            raise field_error(
+                "algorithm",
+                "give exactly one of algorithm or framework (with artifact), or model_package_arn",
+            )
+        if self.artifact is None:
+            raise field_error("artifact", "required with algorithm or framework")
+        return self
+
+
+class AutoscalingConfig(Strict):
+    """Target tracking on invocations per instance."""
+
+    min_instances: int = Field(default=1, ge=1)
+    max_instances: int = Field(ge=1)
+    invocations_per_instance: int = Field(default=100, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AutoscalingConfig:
+        if self.min_instances > self.max_instances:
+            raise field_error(
+                "min_instances", f"must not exceed max_instances ({self.max_instances})"
+            )
+        return self
+
+
+class AlarmsConfig(Strict):
+    """CloudWatch alarms to the notification topic (and, with guardrails, rollback triggers)."""
+
+    server_errors: int = Field(default=1, ge=1)
+    """5XX responses per minute that count as a breach."""
+    model_latency_ms: int = Field(default=1000, ge=1)
+    """p90 model latency that counts as a breach."""
+    evaluation_periods: int = Field(default=3, ge=1, le=60)
+
+
+class DeploymentConfig(Strict):
+    """Blue/green updates that shift traffic step by step and roll back on the alarms."""
+
+    traffic_shifting: Literal["canary", "linear", "all_at_once"] = "canary"
+    percent: int = Field(default=10, ge=1, le=99)
+    """Canary size, or each linear step, in percent of capacity."""
+    wait_minutes: int = Field(default=10, ge=0, le=60)
+
+
+class ServerlessSettings(Strict):
+    """Serverless inference: no instances, pay per request (dev)."""
+
+    memory_size_mb: int = 2048
+    max_concurrency: int = 5
+
+
+class EndpointConfig(Strict):
+    """A real-time endpoint serving one model."""
+
+    model: EndpointModelConfig
+    instance_type: str | None = None
+    """Default: ml.m5.large (not with serverless)."""
+    instance_count: int | None = Field(default=None, ge=1)
+    autoscaling: AutoscalingConfig | None = None
+    data_capture_percent: int | None = Field(default=None, ge=1, le=100)
+    """Capture this share of requests and responses to the artifacts bucket. Default: off."""
+    alarms: AlarmsConfig = Field(default_factory=AlarmsConfig)
+    deployment: DeploymentConfig | None = None
+    serverless: ServerlessSettings | None = None
+
+
 class StageConfig(Strict):
     """One deployment environment (Dev, Prod): where it goes and how it differs from the others."""
 
@@ -178,6 +285,8 @@ class StageConfig(Strict):
     """Who is told about failed trainings and alarms."""
     training: dict[TrainingName, TrainingConfig] = Field(default_factory=dict)
     """Training pipelines, by name."""
+    endpoints: dict[EndpointName, EndpointConfig] = Field(default_factory=dict)
+    """Real-time endpoints, by name. Promoting a model is changing its `model` here."""
 
     @model_validator(mode="after")
     def _production_keeps_data(self) -> StageConfig:

@@ -9,6 +9,17 @@ from constructs_lib.encryption import EncryptionKey
 from constructs_lib.execution_role import BucketPrefixes, SageMakerExecutionRole
 from constructs_lib.model_registry import ModelPackageGroup
 from constructs_lib.notifications import NotificationTopic
+from constructs_lib.serving import (
+    Autoscaling,
+    DataCapture,
+    DeploymentGuardrails,
+    EndpointAlarms,
+    ModelData,
+    ModelEndpoint,
+    ModelSource,
+    ServerlessConfig,
+    TrafficShifting,
+)
 from constructs_lib.storage import AccessLogBucket, BucketLifecycle, BucketSet, EncryptedBucket
 from constructs_lib.training_job import (
     HyperparameterTuning,
@@ -23,18 +34,27 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AccessLogBucket",
+    "Autoscaling",
     "BucketLifecycle",
     "BucketPrefixes",
     "BucketSet",
+    "DataCapture",
+    "DeploymentGuardrails",
     "EncryptedBucket",
     "EncryptionKey",
+    "EndpointAlarms",
     "HyperparameterTuning",
+    "ModelData",
+    "ModelEndpoint",
     "ModelPackageGroup",
+    "ModelSource",
     "NotificationTopic",
     "ParameterRange",
     "SageMakerExecutionRole",
+    "ServerlessConfig",
     "SourceBundle",
     "SpotTraining",
+    "TrafficShifting",
     "TrainingImage",
     "TrainingInput",
     "TrainingJob",

@@ -2,6 +2,7 @@
 
 from stacks.data_stack import DataStack
 from stacks.sagemaker_stage import SageMakerStage
+from stacks.serving_stack import ServingStack
 from stacks.training_stack import TrainingStack
 
-__all__ = ["DataStack", "SageMakerStage", "TrainingStack"]
+__all__ = ["DataStack", "SageMakerStage", "ServingStack", "TrainingStack"]

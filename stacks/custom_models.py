@@ -20,6 +20,7 @@ from constructs_lib.framework_images import resolve_framework_image
 TRAINING_CODE = Path(__file__).resolve().parent.parent / "training_code"
 #: Kept out of images and code bundles: the local harness is for laptops and tests only.
 LOCAL_ONLY = ("local_sagemaker", "metric_definitions.json")
+FRAMEWORKS = ("pytorch", "tensorflow")
 METRIC_DEFINITIONS: list[dict[str, str]] = json.loads(
     (TRAINING_CODE / "metric_definitions.json").read_text()
 )
@@ -84,6 +85,8 @@ class CustomCodeFactory:
                 directory=TRAINING_CODE,
                 dockerfile=f"{framework}/Dockerfile",
                 base_image_uri=base_uri,
+                # An edit to the other framework's code must not rebuild this image.
+                exclude=[*LOCAL_ONLY, *(f for f in FRAMEWORKS if f != framework)],
             )
             image.grant_pull(self._role)
             self._images[key] = image

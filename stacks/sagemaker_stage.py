@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from aws_cdk import Environment, Stage, Tags
@@ -9,14 +10,16 @@ from constructs import Construct
 
 from config import StageConfig
 from stacks.data_stack import DataStack
+from stacks.serving_stack import ServingStack
 from stacks.training_stack import TrainingStack
 
 
 class SageMakerStage(Stage):
     """The stacks of one environment, configured only by its `StageConfig`.
 
-    Stacks: `Data` (stateful: key, buckets) and `Training` (stateless). A change to training
-    can never replace a bucket, because buckets live in another stack.
+    Stacks: `Data` (stateful: key, buckets, registry, topic), `Training` and, when the config
+    declares endpoints, `Serving` (stateless). A change to training or serving can never
+    replace a bucket, because buckets live in another stack.
     """
 
     def __init__(
@@ -40,3 +43,16 @@ class SageMakerStage(Stage):
             notification_topic=self.data.notifications,
             model_groups=self.data.model_groups,
         )
+        self.serving: ServingStack | None = None
+        if config.endpoints:
+            self.serving = ServingStack(
+                self,
+                "Serving",
+                stage_name=construct_id,
+                config=config,
+                key=self.data.key,
+                buckets=self.data.buckets,
+                notification_topic=self.data.notifications,
+            )
+        else:
+            print(f"{construct_id}: no endpoints declared, so no Serving stack", file=sys.stderr)

@@ -26,7 +26,7 @@ def test_two_synths_give_byte_identical_templates_and_asset_manifests(tmp_path: 
         result = cdk_cli("synth", "--quiet", "--output", str(outdir))
         assert result.returncode == 0, result.stderr
     artifacts = _artifacts(first)
-    assert len(artifacts) == 8
+    assert len(artifacts) == 12
     assert artifacts == _artifacts(second)
 
 
@@ -36,8 +36,10 @@ def test_synth_lists_both_stages_and_prints_no_warning(tmp_path: Path) -> None:
     assert meaningful_lines(result.stdout) == [
         "Dev/Data (Dev-Data)",
         "Dev/Training (Dev-Training)",
+        "Dev/Serving (Dev-Serving)",
         "Prod/Data (Prod-Data)",
         "Prod/Training (Prod-Training)",
+        "Prod/Serving (Prod-Serving)",
     ]
     assert meaningful_lines(result.stderr) == []
 

@@ -12,7 +12,9 @@ from tests.conftest import SynthesizedApp, scrub_asset_hashes
 
 pytestmark = pytest.mark.xdist_group("app")
 
-STACKS = ["Dev/Data", "Dev/Training", "Prod/Data", "Prod/Training"]
+STACKS = [
+    f"{stage}/{stack}" for stage in ("Dev", "Prod") for stack in ("Data", "Training", "Serving")
+]
 
 
 @pytest.fixture

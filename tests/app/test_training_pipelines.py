@@ -237,9 +237,7 @@ def test_prod_pytorch_trains_on_gpu_with_an_image_built_from_training_code(
     source = images[0]["source"]
     assert source["dockerFile"] == "pytorch/Dockerfile"
     assert source["platform"] == "linux/amd64"
-    assert source["dockerBuildArgs"] == {
-        "BASE_IMAGE": f"{DLC}/pytorch-training:2.10.0-gpu-py313"
-    }
+    assert source["dockerBuildArgs"] == {"BASE_IMAGE": f"{DLC}/pytorch-training:2.10.0-gpu-py313"}
     request = _definition(synthesized, "Prod", "churn-pytorch")["States"]["Train"]["Parameters"]
     assert request["ResourceConfig"]["InstanceType"] == "ml.g5.xlarge"
     assert "container-assets" in request["AlgorithmSpecification"]["TrainingImage"]

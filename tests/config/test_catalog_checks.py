@@ -100,3 +100,61 @@ def test_a_valid_definition_loads(tmp_path: Path) -> None:
     path = tmp_path / "dev.yaml"
     path.write_text(TEMPLATE.format(**GOOD))
     assert load_stage_config(path).training["churn"].hyperparameters == {"num_round": 5}
+
+
+ENDPOINT = """\
+account: "123456789012"
+region: us-east-1
+endpoints:
+  churn:
+{body}"""
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        pytest.param(
+            "    model: {algorithm: xgboost, artifact: models/a/output/model.tar.gz}\n"
+            "    instance_type: ml.m5.large\n"
+            "    autoscaling: {min_instances: 4, max_instances: 2}\n",
+            "{file}:7: endpoints.churn.autoscaling.min_instances: must not exceed "
+            "max_instances (2)",
+            id="autoscaling-min-above-max",
+        ),
+        pytest.param(
+            "    model: {algorithm: xgboost, artifact: models/a/output/model.tar.gz}\n"
+            "    instance_type: ml.t2.medium\n"
+            "    autoscaling: {max_instances: 2}\n",
+            "{file}:7: endpoints.churn.autoscaling: SageMaker does not autoscale burstable "
+            "instances (ml.t2.medium); choose a non-burstable type such as ml.m5.large, or "
+            "remove autoscaling",
+            id="autoscaling-on-burstable",
+        ),
+        pytest.param(
+            "    model: {algorithm: xgboost, artifact: models/a/output/model.tar.gz}\n"
+            "    serverless: {memory_size_mb: 1500}\n",
+            "{file}:6: endpoints.churn.serverless: ServerlessConfig.memory_size_mb must be one "
+            "of 1024, 2048, 3072, 4096, 5120 or 6144 (got 1500)",
+            id="serverless-memory-not-allowed",
+        ),
+        pytest.param(
+            "    model: {artifact: models/a/output/model.tar.gz}\n",
+            "{file}:5: endpoints.churn.model.algorithm: give exactly one of algorithm or "
+            "framework (with artifact), or model_package_arn",
+            id="model-source-neither",
+        ),
+        pytest.param(
+            "    model: {algorithm: xgboost, artifact: s3://bucket/models/model.zip}\n",
+            "{file}:5: endpoints.churn.model.artifact: does not match the pattern "
+            "^(s3://[a-z0-9][a-z0-9.-]{{1,61}}[a-z0-9]/)?[^\\s]+\\.tar\\.gz$ "
+            "(got 's3://bucket/models/model.zip')",
+            id="artifact-not-a-tarball",
+        ),
+    ],
+)
+def test_endpoint_problem_gives_one_exact_message(tmp_path: Path, body: str, message: str) -> None:
+    path = tmp_path / "dev.yaml"
+    path.write_text(ENDPOINT.format(body=body))
+    with pytest.raises(ConfigError) as raised:
+        load_stage_config(path)
+    assert str(raised.value) == message.format(file=path)

@@ -1,0 +1,151 @@
+"""The serving stack: one real-time endpoint per endpoint definition of the stage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from config import StageConfig
+from config.schema import DeploymentConfig, EndpointConfig, EndpointModelConfig
+from constructs_lib import BucketPrefixes, BucketSet
+from constructs_lib.framework_images import resolve_framework_image
+from constructs_lib.serving import (
+    Autoscaling,
+    DataCapture,
+    DeploymentGuardrails,
+    EndpointAlarms,
+    ModelData,
+    ModelEndpoint,
+    ModelSource,
+    ServerlessConfig,
+    TrafficShifting,
+)
+from stacks.naming import pascal_case
+from stacks.training_stack import MODEL_OUTPUT_PREFIX
+
+DATA_CAPTURE_PREFIX = "data-capture/"
+
+
+def endpoint_name_parameter(stage: str, name: str) -> str:
+    """The SSM parameter that publishes an endpoint's name to its consumers."""
+    return f"/sagemaker-platform/{stage}/endpoints/{name}"
+
+
+class ServingStack(Stack):
+    """Everything that serves models. Stateless: promoting a model updates it in place.
+
+    Attributes:
+        endpoints: the endpoints, by definition name.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage_name: str,
+        config: StageConfig,
+        key: kms.IKey,
+        buckets: BucketSet,
+        notification_topic: sns.ITopic,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description="SageMaker serving: real-time endpoints (stateless)",
+            **kwargs,
+        )
+        self._artifacts = buckets.artifacts.bucket
+        self.endpoints: dict[str, ModelEndpoint] = {}
+        for name, definition in sorted(config.endpoints.items()):
+            endpoint = ModelEndpoint(
+                self,
+                pascal_case(name),
+                model=self._model(definition.model, definition),
+                encryption_key=key,
+                instance_type=definition.instance_type,
+                initial_instance_count=definition.instance_count,
+                autoscaling=Autoscaling(
+                    min_instances=definition.autoscaling.min_instances,
+                    max_instances=definition.autoscaling.max_instances,
+                    invocations_per_instance=definition.autoscaling.invocations_per_instance,
+                )
+                if definition.autoscaling
+                else None,
+                data_capture=DataCapture(
+                    bucket=self._artifacts,
+                    prefix=f"{DATA_CAPTURE_PREFIX}{name}/",
+                    sampling_percentage=definition.data_capture_percent,
+                )
+                if definition.data_capture_percent
+                else None,
+                alarms=EndpointAlarms(
+                    topic=notification_topic,
+                    server_errors=definition.alarms.server_errors,
+                    model_latency=Duration.millis(definition.alarms.model_latency_ms),
+                    evaluation_periods=definition.alarms.evaluation_periods,
+                ),
+                deployment=_guardrails(definition.deployment),
+                serverless=ServerlessConfig(
+                    memory_size_mb=definition.serverless.memory_size_mb,
+                    max_concurrency=definition.serverless.max_concurrency,
+                )
+                if definition.serverless
+                else None,
+            )
+            self.endpoints[name] = endpoint
+            CfnOutput(
+                self,
+                f"{pascal_case(name)}EndpointName",
+                value=endpoint.endpoint_name,
+                description=f"Invoke this endpoint to use the {name} model",
+            )
+            ssm.StringParameter(
+                self,
+                f"{pascal_case(name)}EndpointNameParameter",
+                parameter_name=endpoint_name_parameter(stage_name, name),
+                string_value=endpoint.endpoint_name,
+                description=f"Name of the {name} endpoint of {stage_name}",
+            )
+
+    def _model(self, model: EndpointModelConfig, definition: EndpointConfig) -> ModelSource:
+        if model.model_package_arn is not None:
+            return ModelSource.from_model_package(
+                model.model_package_arn,
+                artifacts=[BucketPrefixes(self._artifacts, (MODEL_OUTPUT_PREFIX,))],
+            )
+        assert model.artifact is not None
+        data = (
+            ModelData.from_uri(model.artifact)
+            if model.artifact.startswith("s3://")
+            else ModelData.from_bucket(self._artifacts, model.artifact)
+        )
+        if model.algorithm is not None:
+            return ModelSource.from_builtin_algorithm(model.algorithm, data, version=model.version)
+        assert model.framework is not None
+        image = resolve_framework_image(
+            model.framework,
+            region=self.region,
+            instance_type=definition.instance_type or "ml.m5.large",
+            scope="inference",
+            version=model.version,
+        )
+        return ModelSource.from_image(image.uri, data)
+
+
+def _guardrails(deployment: DeploymentConfig | None) -> DeploymentGuardrails | None:
+    if deployment is None:
+        return None
+    wait = Duration.minutes(deployment.wait_minutes)
+    shifting = {
+        "canary": lambda: TrafficShifting.canary(percent=deployment.percent, wait=wait),
+        "linear": lambda: TrafficShifting.linear(step_percent=deployment.percent, wait=wait),
+        "all_at_once": lambda: TrafficShifting.all_at_once(wait=wait),
+    }[deployment.traffic_shifting]()
+    return DeploymentGuardrails(traffic_shifting=shifting)
