@@ -45,6 +45,7 @@ from emulator import (
     check_local_endpoint,
     emulator_environment,
     last_error,
+    last_error_in,
     require_emulator_environment,
 )
 
@@ -62,9 +63,10 @@ EMULATOR_HINTS = (
         "p3, r5, r5d and t2 families only: give the Dev config one of them (e.g. ml.m5.large)",
     ),
 )
+#: What a user does with a deployed stage: purpose, module (run with `python -m`), arguments.
 USER_COMMANDS = (
-    ("start a training run", "scripts/train.py"),
-    ("invoke an endpoint", "scripts/invoke.py"),
+    ("start a training run", "scripts.train", "NAME  (a training definition of the config)"),
+    ("invoke an endpoint", "scripts.invoke", "NAME  (an endpoint of the config)"),
 )
 
 Target = Literal["emulator", "aws"]
@@ -267,9 +269,12 @@ def deploy_to_emulator(options: Options) -> None:
         env = emulator_environment(url, region, base=tool_environment())
         require_emulator_environment(env)
         session = _emulator_session(url, region)
+        log_start = _size(log_path)
         run_phases(options, stacks=stacks, env=env, session=session, timings=timings, out=out)
+        check_emulator_log(log_path, log_start)
         if not options.destroy:
-            print_report(session, stacks, supported, out)
+            stays_up = options.keep_running or options.endpoint_url is not None
+            print_report(session, stacks, supported, out, running_url=url if stays_up else None)
         _print_timings(timings, out)
         if options.keep_running and not options.endpoint_url:
             _print_keep_running(url, emulator.detach(), out)
@@ -434,6 +439,27 @@ def bootstrap_version(session: Any) -> str | None:
     return str(response["Parameter"]["Value"])
 
 
+def check_emulator_log(log_path: Path, start: int) -> None:
+    """Fail if moto crashed while the CLI ran (from byte `start` of its log).
+
+    A crash is an HTTP 500 to the CLI, which retries; the retry can then "succeed" on a half
+    created stack. The CLI's success is not trusted when the emulator's log shows a crash.
+    """
+    try:
+        with log_path.open(encoding="utf-8", errors="replace") as log:
+            log.seek(start)
+            text = log.read()
+    except OSError:
+        return
+    if "Traceback (most recent call last)" in text:
+        crash = last_error_in(text) or "an exception"
+        raise DeployError(
+            f"the emulator failed while the CDK CLI ran ({crash}); the stacks may be incomplete "
+            f"(log: {_shown(log_path)}). If this is a moto bug, scripts/emulator_fixes.py is "
+            "the place to correct it."
+        )
+
+
 def emulator_hint(options: Options, emulator: Emulator) -> str | None:
     """What the emulator's log says about a failure, and a known fix, if any."""
     texts = []
@@ -532,8 +558,15 @@ def print_report(
     stacks: list[StackArtifact],
     supported_types: frozenset[str] | None,
     out: TextIO,
+    *,
+    running_url: str | None = None,
 ) -> None:
-    """Print what exists now, what was not deployed and why, and what to do next."""
+    """Print what exists now, what was not deployed and why, and what to do next.
+
+    Args:
+        supported_types: the emulator's CloudFormation types; None for AWS.
+        running_url: the emulator's URL when it stays up after this command.
+    """
     found = inventory.collect(session, [stack.stack_name for stack in stacks])
     where = "the emulator" if supported_types is not None else "AWS"
     print(f"\nWhat exists now (read back from {where}):", file=out)
@@ -544,14 +577,29 @@ def print_report(
         for line in not_deployed_lines(stacks, supported_types):
             print(f"  {line}", file=out)
     print("\nNext:", file=out)
-    for purpose, script in USER_COMMANDS:
-        note = "" if (REPO_ROOT / script).exists() else "  (not written yet)"
-        print(f"  {purpose + ':':<22} .venv/bin/python {script}{note}", file=out)
-    if supported_types is not None:
-        print(
-            "  These need a running emulator: deploy with --keep-running, then pass its URL on.",
-            file=out,
-        )
+    region = _environment_of(stacks)[1]
+    emulator = supported_types is not None
+    for line in next_steps(emulator=emulator, region=region, url=running_url or "<URL>"):
+        print(f"  {line}", file=out)
+
+
+def next_steps(*, emulator: bool, region: str, url: str = "<URL>") -> list[str]:
+    """How to use the stage: the user commands, with the emulator's settings when needed."""
+    prefix = (
+        f"AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
+        f"AWS_REGION={region} "
+        if emulator
+        else ""
+    )
+    lines = []
+    for purpose, module, arguments in USER_COMMANDS:
+        script = REPO_ROOT / (module.replace(".", "/") + ".py")
+        missing = "" if script.exists() else "   (not written yet)"
+        lines.append(f"{purpose}:{missing}")
+        lines.append(f"  {prefix}.venv/bin/python -m {module} {arguments}")
+    if emulator and url == "<URL>":
+        lines.append("Against the emulator these need it running: deploy with --keep-running.")
+    return lines
 
 
 def report_lines(found: inventory.Inventory, stacks: list[StackArtifact]) -> list[str]:
@@ -574,7 +622,8 @@ def report_lines(found: inventory.Inventory, stacks: list[StackArtifact]) -> lis
     ] or ["  none"]
     expected_machines = _count(stacks, "AWS::StepFunctions::StateMachine")
     lines.append(f"Training state machines ({expected_machines} in the templates):")
-    lines += [f"  {machine.name}" for machine in found.state_machines] or [
+    machines = sorted(machine.name for machine in found.state_machines)
+    lines += [f"  {name}" for name in machines] or [
         "  none yet: the config defines no training definition"
     ]
     expected_endpoints = _count(stacks, "AWS::SageMaker::Endpoint")
@@ -582,6 +631,9 @@ def report_lines(found: inventory.Inventory, stacks: list[StackArtifact]) -> lis
     lines += [f"  {endpoint.name}  {endpoint.status}" for endpoint in found.endpoints] or [
         "  none yet: the app has no endpoint in this stage"
     ]
+    if found.unreadable:
+        lines.append("Not readable with these credentials:")
+        lines += [f"  {entry}" for entry in found.unreadable]
     return lines
 
 
@@ -679,6 +731,13 @@ def _supported_types_in_process() -> frozenset[str]:
     from moto.cloudformation.parsing import get_model_map
 
     return frozenset(get_model_map())
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _tail(path: Path, count: int = 25) -> str:

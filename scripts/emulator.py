@@ -243,6 +243,11 @@ def last_error(log_path: Path) -> str | None:
         text = log_path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
+    return last_error_in(text)
+
+
+def last_error_in(text: str) -> str | None:
+    """The last Python exception line (`KeyError: 'TagKey'`) of a log text, if any."""
     errors = _EXCEPTION_LINE.findall(text)
     return errors[-1].strip() if errors else None
 

@@ -28,6 +28,8 @@ What each fix corrects (moto 5.2.5 -> what CloudFormation does):
   from its roles, users and groups and deleted.
 - `bucket_tags_update`: a tag change of a bucket without an explicit `BucketName` (all CDK
   buckets) crashes -> the bucket is re-tagged.
+- `ssm_parameter_tags`: `AWS::SSM::Parameter` takes `Tags` as a map (unlike most types); moto
+  expects a list and crashes half way, leaving the parameter behind -> the map is accepted.
 - `change_set_lookup`: change sets are found by name in any stack, and a missing one is
   answered with ValidationError or a crash, on which the CDK CLI waits forever -> names are
   scoped to their stack, describing a missing change set is `ChangeSetNotFound` (404) and
@@ -82,6 +84,7 @@ def apply_all() -> list[str]:
         managed_policy_update,
         managed_policy_delete,
         bucket_tags_update,
+        ssm_parameter_tags,
         change_set_exports,
         change_set_lookup,  # after change_set_exports: it resolves names for it
         ssm_parameter_previous_value,
@@ -256,6 +259,25 @@ def bucket_tags_update() -> None:
         )
 
     _set_classmethod(FakeBucket, "update_from_cloudformation_json", update_from_cloudformation_json)
+
+
+def ssm_parameter_tags() -> None:
+    """`AWS::SSM::Parameter` `Tags` are a key-value map in CloudFormation."""
+    from moto.ssm.models import Parameter
+
+    create = _original_classmethod(Parameter, "create_from_cloudformation_json")
+
+    def create_from_cloudformation_json(
+        cls: Any, resource_name: str, cloudformation_json: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        tags = cloudformation_json.get("Properties", {}).get("Tags")
+        if isinstance(tags, dict):
+            listed = [{"Key": key, "Value": value} for key, value in tags.items()]
+            properties = dict(cloudformation_json["Properties"], Tags=listed)
+            cloudformation_json = dict(cloudformation_json, Properties=properties)
+        return create(cls, resource_name, cloudformation_json, *args, **kwargs)
+
+    _set_classmethod(Parameter, "create_from_cloudformation_json", create_from_cloudformation_json)
 
 
 def change_set_lookup() -> None:

@@ -69,6 +69,8 @@ class Inventory:
     keys: list[Key] = field(default_factory=list)
     state_machines: list[StateMachine] = field(default_factory=list)
     endpoints: list[Endpoint] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    """Resources these credentials may not describe, as `type id: error code`."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,13 @@ def collect(session: Any, stack_names: Iterable[str]) -> Inventory:
         paginator = cloudformation.get_paginator("list_stack_resources")
         for page in paginator.paginate(StackName=stack_name):
             for summary in page["StackResourceSummaries"]:
-                _describe(session, inventory, summary)
+                try:
+                    _describe(session, inventory, summary)
+                except ClientError as error:
+                    code = error.response.get("Error", {}).get("Code", "error")
+                    inventory.unreadable.append(
+                        f"{summary.get('ResourceType')} {summary.get('PhysicalResourceId')}: {code}"
+                    )
     return inventory
 
 
