@@ -21,6 +21,7 @@ from typing import Any
 
 import boto3
 import pytest
+from assembly import read_stage
 
 from config import load_stage_config
 from tests.conftest import REPO_ROOT
@@ -70,7 +71,9 @@ def test_deploy_update_and_destroy_dev_in_the_emulator(running: Running, tmp_pat
 
     config = load_stage_config(REPO_ROOT / "config" / "dev.yaml")
     session = _emulator(running.url)
-    _check_dev(session, tmp_path / "out1", expected_state_machines=len(config.training))
+    stacks = [stack.stack_name for stack in read_stage(tmp_path / "out1", "Dev")]
+    assert stacks[:2] == ["Dev-Data", "Dev-Training"]
+    _check_dev(session, stacks, tmp_path / "out1", expected_state_machines=len(config.training))
 
     changed = _changed_config(tmp_path / "config")
     second = run_script(
@@ -87,7 +90,7 @@ def test_deploy_update_and_destroy_dev_in_the_emulator(running: Running, tmp_pat
     assert second.returncode == 0, second.stdout + second.stderr
     assert "bootstrap  skipped: already bootstrapped" in second.stdout
     assert not re.search(r"^  emulator ", second.stdout, re.MULTILINE)  # it used the running one
-    _check_update(session)
+    _check_update(session, stacks)
 
     third = run_script(
         "deploy.py",
@@ -100,16 +103,18 @@ def test_deploy_update_and_destroy_dev_in_the_emulator(running: Running, tmp_pat
         logs,
     )
     assert third.returncode == 0, third.stdout + third.stderr
-    assert "removed Dev-Data, Dev-Training" in third.stdout
+    assert f"removed {', '.join(stacks)}" in third.stdout
     stacks = session.client("cloudformation").describe_stacks()["Stacks"]
     assert [stack["StackName"] for stack in stacks] == ["CDKToolkit"]
     buckets = [b["Name"] for b in session.client("s3").list_buckets()["Buckets"]]
     assert all(name.startswith("cdk-hnb659fds-") for name in buckets), buckets
 
 
-def _check_dev(session: Any, outdir: Path, *, expected_state_machines: int) -> None:
+def _check_dev(
+    session: Any, stacks: list[str], outdir: Path, *, expected_state_machines: int
+) -> None:
     """What the first deploy must have created, read back from the emulator."""
-    resources = _stack_resources(session, ["Dev-Data", "Dev-Training"])
+    resources = _stack_resources(session, stacks)
 
     roles = [_role(session, name) for name in resources["AWS::IAM::Role"]]
     sagemaker_roles = [role for role in roles if _trusts(role, "sagemaker.amazonaws.com")]
@@ -138,9 +143,9 @@ def _check_dev(session: Any, outdir: Path, *, expected_state_machines: int) -> N
         assert status["EndpointStatus"] == "InService"
 
 
-def _check_update(session: Any) -> None:
+def _check_update(session: Any, stacks: list[str]) -> None:
     """The second deploy changed a tag everywhere and a hyperparameter in its state machine."""
-    resources = _stack_resources(session, ["Dev-Data", "Dev-Training"])
+    resources = _stack_resources(session, stacks)
     for bucket in resources["AWS::S3::Bucket"]:
         tags = session.client("s3").get_bucket_tagging(Bucket=bucket)["TagSet"]
         assert {"Key": "environment", "Value": "dev-changed"} in tags
