@@ -227,6 +227,9 @@ def _aws_option_problem(options: Options) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_args(argv)
+    # A terminated deploy (CI cancel, `kill`) unwinds like Ctrl-C, so the emulator and the CLI
+    # are stopped by the `finally` blocks instead of being left behind.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         if options.target == "aws":
             deploy_to_aws(options)
@@ -238,6 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted; the emulator and the CDK CLI were stopped", file=sys.stderr)
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
 
 
@@ -731,6 +736,10 @@ def _supported_types_in_process() -> frozenset[str]:
     from moto.cloudformation.parsing import get_model_map
 
     return frozenset(get_model_map())
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _size(path: Path) -> int:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +15,9 @@ import deploy
 import pytest
 from assembly import read_stage
 from deploy import DeployError, check_aws_credentials, check_emulator_can_deploy
+
+from tests.conftest import REPO_ROOT
+from tests.deploy.conftest import SCRIPTS, emulator_processes, tool_environment
 
 BUCKET = {"Type": "AWS::S3::Bucket", "Properties": {}}
 
@@ -165,3 +172,35 @@ def test_the_emulator_is_stopped_when_a_phase_fails(  # noqa: PLR0917 (fixtures)
     captured = capsys.readouterr()
     assert message in captured.err
     assert "Emulator stopped." in captured.out
+
+
+@pytest.mark.xdist_group("deploy")
+def test_a_terminated_deploy_stops_the_emulator(tmp_path: Path, no_stray_emulator: None) -> None:
+    assembly = write_assembly(tmp_path / "out", {"Bucket": BUCKET})
+    before = set(emulator_processes())
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(SCRIPTS / "deploy.py"),
+            "--assembly",
+            str(assembly),
+            "--log-dir",
+            str(tmp_path / "logs"),
+        ],
+        cwd=REPO_ROOT,
+        env=tool_environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not set(emulator_processes()) - before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert set(emulator_processes()) - before, "the emulator never started"
+
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+
+    assert process.returncode == 130, out + err
+    assert "interrupted; the emulator and the CDK CLI were stopped" in err
+    assert not set(emulator_processes()) - before
