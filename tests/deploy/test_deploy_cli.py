@@ -133,7 +133,7 @@ def test_credentials_of_another_account_are_refused() -> None:
 def test_what_the_emulator_cannot_deploy_is_refused_before_it_starts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(deploy.shutil, "which", lambda name: None)  # no Docker engine
+    monkeypatch.setattr("shutil.which", lambda name: None)  # no Docker engine
     custom = {"Type": "Custom::S3AutoDeleteObjects", "Properties": {}}
     assembly = write_assembly(tmp_path / "out", {"Cleanup": custom}, docker_images=1)
     with pytest.raises(DeployError) as error:
