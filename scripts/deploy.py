@@ -283,11 +283,10 @@ def deploy_to_emulator(options: Options) -> None:
         _print_timings(timings, out)
         if options.keep_running and not options.endpoint_url:
             _print_keep_running(url, emulator.detach(), out)
-    except BaseException as error:
-        if isinstance(error, DeployError):
-            hint = emulator_hint(options, emulator)
-            if hint:
-                raise DeployError(f"{error}\n{hint}") from None
+    except DeployError as error:
+        hint = emulator_hint(options, emulator)
+        if hint:
+            raise DeployError(f"{error}\n{hint}") from None
         raise
     finally:
         if emulator.pid is not None:
@@ -572,7 +571,11 @@ def print_report(
         supported_types: the emulator's CloudFormation types; None for AWS.
         running_url: the emulator's URL when it stays up after this command.
     """
-    found = inventory.collect(session, [stack.stack_name for stack in stacks])
+    try:
+        found = inventory.collect(session, [stack.stack_name for stack in stacks])
+    except (BotoCoreError, ClientError) as error:
+        message = f"the stacks are deployed, but reading them back failed: {error}"
+        raise DeployError(message) from None
     where = "the emulator" if supported_types is not None else "AWS"
     print(f"\nWhat exists now (read back from {where}):", file=out)
     for line in report_lines(found, stacks):
