@@ -1,6 +1,7 @@
 # The few commands a user runs. Each installs what it needs first (idempotent, from pins).
 #
-#   make deploy   synthesize both stages and deploy Dev into the local emulated AWS account
+#   make deploy   deploy Dev into a local emulated AWS account (TARGET=aws: your account)
+#   make diff     per-stack template diff against main (BASE=ref), flags stateful replacements
 #   make test     lint, type-check and run every test
 #   make synth    synthesize both stages into cdk.out/
 #   make train NAME=churn-xgboost [STAGE=Dev]   start a training pipeline and follow it
@@ -18,7 +19,7 @@ NODE_DIR := $(VENV)/node/bin
 export PATH := $(abspath $(NODE_DIR)):$(abspath $(VENV))/bin:$(PATH)
 export SAGEMAKER_SUPPRESS_V2_WARNING := 1
 
-.PHONY: help install deploy synth train test lint lock clean
+.PHONY: help install deploy diff synth train test lint lock clean
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -40,7 +41,10 @@ synth: install
 	npx cdk synth --quiet
 
 deploy: install
-	$(PY) scripts/deploy.py $(if $(TARGET),--target $(TARGET))
+	$(PY) scripts/deploy.py $(if $(TARGET),--target $(TARGET)) $(ARGS)
+
+diff: install
+	$(PY) scripts/stack_diff.py $(if $(BASE),--base $(BASE))
 
 train: install
 	$(PY) -m scripts.train $(NAME) --stage $(or $(STAGE),Dev)
@@ -58,4 +62,4 @@ lock: $(VENV)/.installed
 		--no-emit-index-url --no-emit-find-links --output-file ../requirements.txt dev.in
 
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .local/deploy
