@@ -5,6 +5,7 @@
 #   make test     lint, type-check and run every test
 #   make synth    synthesize both stages into cdk.out/
 #   make train NAME=churn-xgboost [STAGE=Dev]   start a training pipeline and follow it
+#   make invoke NAME=churn-xgboost [STAGE=Dev]  send a sample request to an endpoint
 #   make lock     re-pin requirements.txt from requirements/*.in (after editing those)
 
 SHELL := /bin/bash
@@ -19,7 +20,7 @@ NODE_DIR := $(VENV)/node/bin
 export PATH := $(abspath $(NODE_DIR)):$(abspath $(VENV))/bin:$(PATH)
 export SAGEMAKER_SUPPRESS_V2_WARNING := 1
 
-.PHONY: help install deploy diff synth train test lint lock clean
+.PHONY: help install deploy diff synth train invoke test lint lock clean
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -48,6 +49,9 @@ diff: install
 
 train: install
 	$(PY) -m scripts.train $(NAME) --stage $(or $(STAGE),Dev)
+
+invoke: install
+	$(PY) -m scripts.invoke $(NAME) --stage $(or $(STAGE),Dev)
 
 lint: install
 	ruff check .

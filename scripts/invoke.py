@@ -1,0 +1,89 @@
+"""Send a sample request to a deployed endpoint of a stage and print the answer.
+
+    make invoke NAME=churn-xgboost                       # Dev, a sample CSV row
+    .venv/bin/python -m scripts.invoke churn-xgboost --stage Prod --body "0.5,1,0,3.2,..."
+
+The endpoint's name comes from the SSM parameter the Serving stack publishes. It uses the
+standard AWS configuration: your credentials, or `AWS_ENDPOINT_URL` for the local emulator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from stacks.serving_stack import endpoint_name_parameter
+
+#: Eight features, no label: the shape of the sample churn data the Dev models train on.
+SAMPLE_CSV = "0.42,1.0,0.0,3.2,15.0,0.7,2.0,0.13"
+
+
+class InvokeError(Exception):
+    """A problem the user can fix; the message says how."""
+
+
+def endpoint_name(ssm: Any, stage: str, name: str) -> str:
+    """The deployed name of endpoint `name` in `stage`."""
+    parameter = endpoint_name_parameter(stage, name)
+    try:
+        return str(ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ParameterNotFound":
+            raise InvokeError(
+                f"{stage} has no endpoint {name!r} here (no SSM parameter {parameter}); "
+                "check config/<stage>.yaml `endpoints:` and deploy with `make deploy`"
+            ) from None
+        raise
+
+
+def require_in_service(sagemaker: Any, name: str) -> None:
+    """Fail with the endpoint's status unless it can take requests."""
+    description = sagemaker.describe_endpoint(EndpointName=name)
+    status = description["EndpointStatus"]
+    if status != "InService":
+        reason = description.get("FailureReason")
+        raise InvokeError(
+            f"endpoint {name} is {status}, not InService"
+            + (f": {reason}" if reason else "; try again when it is InService")
+        )
+
+
+def invoke(runtime: Any, name: str, body: str, content_type: str, accept: str) -> str:
+    response = runtime.invoke_endpoint(
+        EndpointName=name, Body=body.encode(), ContentType=content_type, Accept=accept
+    )
+    return str(response["Body"].read().decode())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("name", help="endpoint definition name, e.g. churn-xgboost")
+    parser.add_argument("--stage", default="Dev", choices=["Dev", "Prod"])
+    parser.add_argument("--body", default=SAMPLE_CSV, help="request body (default: a CSV row)")
+    parser.add_argument("--content-type", default="text/csv")
+    parser.add_argument("--accept", default="application/json")
+    args = parser.parse_args(argv)
+    session = boto3.session.Session()
+    try:
+        name = endpoint_name(session.client("ssm"), args.stage, args.name)
+        require_in_service(session.client("sagemaker"), name)
+        answer = invoke(
+            session.client("sagemaker-runtime"), name, args.body, args.content_type, args.accept
+        )
+    except InvokeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (BotoCoreError, ClientError) as error:
+        print(f"error: AWS refused the request: {error}", file=sys.stderr)
+        return 2
+    print(f"{args.stage} endpoint {args.name} ({name}) answered:\n{answer}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
