@@ -80,3 +80,17 @@ def test_prod_serves_an_approved_package_autoscaled_and_guarded(
     alarms = template.find_resources("AWS::CloudWatch::Alarm")
     assert len(alarms) == 2
     assert "ExportsOutputRefNotifications" in json.dumps(alarms)
+
+
+def test_a_stage_without_endpoints_has_no_serving_stack_and_says_so(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from aws_cdk import App
+
+    from stacks import SageMakerStage
+    from tests.conftest import cdk_json_context
+
+    config = CONFIGS["dev"].model_copy(update={"endpoints": {}})
+    stage = SageMakerStage(App(context=cdk_json_context()), "Dev", config=config)
+    assert stage.serving is None
+    assert capsys.readouterr().err == "Dev: no endpoints declared, so no Serving stack\n"
