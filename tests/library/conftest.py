@@ -1,0 +1,188 @@
+"""Fixtures of the library tests: the built distributions, and a fresh environment with the wheel.
+
+Building, creating a virtual environment, installing and synthesizing the consumer example take
+about two minutes, so each happens once per session on one worker: the tests that use these
+fixtures carry `pytest.mark.xdist_group("library")`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+PACKAGE = "constructs_lib"
+EXAMPLE_DIR = REPO_ROOT / "examples" / "consumer_app"
+#: The project's Node.js (`make install` links it) and pinned CDK CLI.
+NODE_BIN = REPO_ROOT / ".venv" / "node" / "bin"
+CDK_CLI = REPO_ROOT / "node_modules" / ".bin" / "cdk"
+#: The artifact the consumer example's endpoint serves in these tests (`-c model_key=...`).
+MODEL_KEY = "models/churn/churn-1/output/model.tar.gz"
+#: Installs and builds fetch from the package index; generous, for a cold machine.
+SLOW_COMMAND_TIMEOUT = 900
+
+
+def run(
+    command: Sequence[str | Path],
+    *,
+    cwd: Path = REPO_ROOT,
+    env: dict[str, str] | None = None,
+    timeout: int = SLOW_COMMAND_TIMEOUT,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command to completion and return it; the caller checks the exit status."""
+    return subprocess.run(
+        [str(part) for part in command],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
+
+
+def check(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    """Fail the test with the command's output if it exited non-zero."""
+    if result.returncode != 0:
+        pytest.fail(
+            f"{' '.join(result.args)} exited {result.returncode}\n"
+            f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}"
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class Distributions:
+    """The wheel and sdist `python -m build` made (the wheel from the unpacked sdist)."""
+
+    wheel: Path
+    sdist: Path
+
+
+@pytest.fixture(scope="session")
+def distributions(tmp_path_factory: pytest.TempPathFactory) -> Distributions:
+    source = tmp_path_factory.mktemp("source")
+    _copy_distribution_sources(source)
+    outdir = tmp_path_factory.mktemp("dist")
+    check(run([sys.executable, "-m", "build", "--outdir", outdir, source]))
+    (wheel,) = outdir.glob("*.whl")
+    (sdist,) = outdir.glob("*.tar.gz")
+    return Distributions(wheel=wheel, sdist=sdist)
+
+
+def _copy_distribution_sources(destination: Path) -> None:
+    """Copy what pyproject.toml builds from (itself, its readme and license files, the package).
+
+    Building from a copy keeps build/ and *.egg-info out of the working tree, and proves that
+    the build needs nothing else.
+    """
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    readme = project.get("readme")
+    names = [
+        "pyproject.toml",
+        readme["file"] if isinstance(readme, dict) else readme,
+        *project.get("license-files", []),
+    ]
+    for name in filter(None, names):
+        for path in REPO_ROOT.glob(name):
+            shutil.copy2(path, destination / path.relative_to(REPO_ROOT))
+    shutil.copytree(
+        REPO_ROOT / PACKAGE,
+        destination / PACKAGE,
+        ignore=shutil.ignore_patterns("__pycache__", "*.py[cod]"),
+    )
+
+
+@dataclass(frozen=True)
+class ConsumerEnvironment:
+    """A fresh virtual environment holding the wheel, its declared dependencies and mypy."""
+
+    root: Path
+
+    @property
+    def python(self) -> Path:
+        return self.root / "bin" / "python"
+
+    @property
+    def mypy(self) -> Path:
+        return self.root / "bin" / "mypy"
+
+    def environ(self) -> dict[str, str]:
+        """This process's environment with the venv, then the project's Node.js, first on PATH.
+
+        Nothing of the repository is importable: PYTHONPATH is dropped.
+        """
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"}
+        }
+        env["VIRTUAL_ENV"] = str(self.root)
+        env["PATH"] = os.pathsep.join([str(self.root / "bin"), str(NODE_BIN), env["PATH"]])
+        env["CDK_DISABLE_CLI_TELEMETRY"] = "true"
+        return env
+
+
+@pytest.fixture(scope="session")
+def consumer_environment(
+    distributions: Distributions, tmp_path_factory: pytest.TempPathFactory
+) -> ConsumerEnvironment:
+    """`python -m venv` + `pip install <wheel> -r examples/consumer_app/requirements.txt mypy`.
+
+    Versions are constrained to the project's requirements.txt, so the environment is
+    reproducible and matches what the rest of the suite tests; bytecode is not compiled (a
+    throwaway environment: it would triple the install time).
+    """
+    environment = ConsumerEnvironment(tmp_path_factory.mktemp("consumer") / "venv")
+    check(run([sys.executable, "-m", "venv", environment.root]))
+    check(
+        run(
+            [
+                environment.python,
+                *("-m", "pip", "install", "--quiet", "--no-compile"),
+                *("--constraint", REPO_ROOT / "requirements.txt"),
+                distributions.wheel,
+                *("--requirement", EXAMPLE_DIR / "requirements.txt"),
+                "mypy",
+            ],
+            env=environment.environ(),
+        )
+    )
+    return environment
+
+
+@dataclass(frozen=True)
+class ConsumerSynth:
+    """The consumer example synthesized by the pinned `cdk` CLI in the fresh environment."""
+
+    result: subprocess.CompletedProcess[str]
+    outdir: Path
+
+    def templates(self) -> list[Path]:
+        return sorted(self.outdir.glob("*.template.json"))
+
+
+@pytest.fixture(scope="session")
+def consumer_synth(
+    consumer_environment: ConsumerEnvironment, tmp_path_factory: pytest.TempPathFactory
+) -> ConsumerSynth:
+    outdir = tmp_path_factory.mktemp("consumer-cdk.out")
+    result = run(
+        [
+            CDK_CLI,
+            *("synth", "--quiet", "--no-notices", "--output", outdir),
+            *("--context", f"model_key={MODEL_KEY}"),
+        ],
+        cwd=EXAMPLE_DIR,
+        env=consumer_environment.environ(),
+    )
+    return ConsumerSynth(result=result, outdir=outdir)

@@ -1,0 +1,159 @@
+"""`constructs_lib` as a distribution: what the wheel and sdist hold, and what they declare.
+
+The wheel is built from the sdist (`python -m build`), so a file the sdist forgets is missing
+from the wheel too; the wheel is then installed into a fresh virtual environment with only its
+declared dependencies, where every module must import.
+"""
+
+from __future__ import annotations
+
+import tarfile
+import textwrap
+import tomllib
+import zipfile
+from email.message import Message
+from email.parser import HeaderParser
+
+import pytest
+from packaging.requirements import Requirement
+
+import constructs_lib
+from tests.conftest import REPO_ROOT
+from tests.library.conftest import (
+    PACKAGE,
+    ConsumerEnvironment,
+    Distributions,
+    check,
+    run,
+)
+
+pytestmark = pytest.mark.xdist_group("library")
+
+DISTRIBUTION = "sagemaker-cdk-constructs"
+
+
+def _package_files() -> set[str]:
+    """The files of the package in the working tree, as paths relative to the repository."""
+    return {
+        path.relative_to(REPO_ROOT).as_posix()
+        for path in (REPO_ROOT / PACKAGE).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    }
+
+
+def _wheel_metadata(distributions: Distributions) -> Message:
+    with zipfile.ZipFile(distributions.wheel) as wheel:
+        (name,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
+        return HeaderParser().parsestr(wheel.read(name).decode())
+
+
+def test_the_wheel_holds_every_module_of_every_subpackage_and_py_typed(
+    distributions: Distributions,
+) -> None:
+    with zipfile.ZipFile(distributions.wheel) as wheel:
+        names = wheel.namelist()
+    packaged = {name for name in names if not name.split("/", 1)[0].endswith(".dist-info")}
+
+    assert packaged == _package_files()
+    assert f"{PACKAGE}/py.typed" in packaged
+    assert (
+        distributions.wheel.name
+        == f"sagemaker_cdk_constructs-{constructs_lib.__version__}-py3-none-any.whl"
+    )
+
+
+def test_the_sdist_holds_the_package_and_its_metadata_and_nothing_of_the_app(
+    distributions: Distributions,
+) -> None:
+    root = f"sagemaker_cdk_constructs-{constructs_lib.__version__}"
+    with tarfile.open(distributions.sdist) as sdist:
+        names = {member.name.removeprefix(f"{root}/") for member in sdist.getmembers()}
+
+    assert _package_files() <= names
+    assert {"pyproject.toml", "PKG-INFO", "README.md"} <= names
+    top_level = {name.split("/", 1)[0] for name in names if name != root}
+    assert top_level <= {
+        PACKAGE,
+        "pyproject.toml",
+        "PKG-INFO",
+        "README.md",
+        "setup.cfg",
+        "sagemaker_cdk_constructs.egg-info",
+    }
+
+
+def test_the_wheel_declares_name_version_license_python_and_typing(
+    distributions: Distributions,
+) -> None:
+    metadata = _wheel_metadata(distributions)
+
+    assert metadata["Name"] == DISTRIBUTION
+    assert metadata["Version"] == constructs_lib.__version__
+    assert metadata["License-Expression"] == "Apache-2.0"
+    assert metadata["Requires-Python"] == ">=3.11"
+    assert "Typing :: Typed" in metadata.get_all("Classifier", [])
+
+
+def test_every_dependency_is_a_range_with_an_upper_bound(distributions: Distributions) -> None:
+    declared = [
+        Requirement(text) for text in _wheel_metadata(distributions).get_all("Requires-Dist", [])
+    ]
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+
+    assert sorted(map(str, declared)) == sorted(
+        str(Requirement(t)) for t in pyproject["dependencies"]
+    )
+    assert {r.name for r in declared} >= {"aws-cdk-lib", "constructs", "cdk-nag", "sagemaker-core"}
+    for requirement in declared:
+        operators = {spec.operator for spec in requirement.specifier}
+        assert ">=" in operators and "<" in operators, f"{requirement} needs a >=,< range"
+
+
+def test_the_installed_package_comes_from_the_wheel(
+    consumer_environment: ConsumerEnvironment,
+) -> None:
+    result = check(
+        run(
+            [
+                consumer_environment.python,
+                "-c",
+                "import constructs_lib; print(constructs_lib.__file__); "
+                "print(constructs_lib.__version__)",
+            ],
+            cwd=consumer_environment.root,
+            env=consumer_environment.environ(),
+        )
+    )
+    location, version = result.stdout.split()
+
+    assert location.startswith(str(consumer_environment.root / "lib"))
+    assert "site-packages" in location
+    assert version == constructs_lib.__version__
+
+
+def test_every_module_imports_with_only_the_declared_dependencies(
+    consumer_environment: ConsumerEnvironment,
+) -> None:
+    script = textwrap.dedent(
+        """
+        import importlib, pkgutil
+        import constructs_lib
+        names = [m.name for m in pkgutil.walk_packages(constructs_lib.__path__, "constructs_lib.")]
+        for name in names:
+            importlib.import_module(name)
+        print(len(names))
+        """
+    )
+    result = check(
+        run(
+            [consumer_environment.python, "-c", script],
+            cwd=consumer_environment.root,
+            env=consumer_environment.environ(),
+        )
+    )
+
+    modules = {p for p in _package_files() if p.endswith(".py") and not p.endswith("__init__.py")}
+    packages = {p for p in _package_files() if p.endswith("/__init__.py")} - {
+        f"{PACKAGE}/__init__.py"
+    }
+    assert int(result.stdout) == len(modules) + len(packages)
