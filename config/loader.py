@@ -37,12 +37,18 @@ class _LineTrackingLoader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.key_lines: dict[Location, int] = {}
+        self._visited: set[int] = set()
 
     def construct_document(self, node: yaml.Node) -> Any:
         self._record_lines(node, ())
         return super().construct_document(node)
 
     def _record_lines(self, node: yaml.Node, location: Location) -> None:
+        # An alias is the same node object again: visit it once, or nested aliases expand
+        # exponentially ("billion laughs").
+        if id(node) in self._visited:
+            return
+        self._visited.add(id(node))
         if isinstance(node, yaml.MappingNode):
             seen: dict[Any, int] = {}
             for key_node, value_node in node.value:
@@ -75,18 +81,22 @@ def load_stage_config(path: Path) -> StageConfig:
         raise ConfigError(f"{display}: file not found") from None
     except OSError as error:
         raise ConfigError(f"{display}: cannot read the file ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{display}: not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8"
+        ) from None
 
-    loader = _LineTrackingLoader(text)
     try:
+        loader = _LineTrackingLoader(text)
         document = loader.get_single_data()
+        loader.dispose()
     except ConfigError as error:
         raise ConfigError(f"{display}:{error}") from None
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        where = f"{display}:{mark.line + 1}" if mark else display
-        raise ConfigError(f"{where}: YAML syntax error: {error.problem}") from None
-    finally:
-        loader.dispose()
+        raise ConfigError(_syntax_error(display, text, error)) from None
+    except yaml.YAMLError as error:
+        first_line = str(error).splitlines()[0]
+        raise ConfigError(f"{display}: YAML syntax error: {first_line}") from None
 
     if not isinstance(document, dict):
         raise ConfigError(
@@ -106,6 +116,21 @@ def load_stage_config(path: Path) -> StageConfig:
             )
         )
     return config
+
+
+def _syntax_error(display: str, text: str, error: yaml.MarkedYAMLError) -> str:
+    """`file:line: YAML syntax error: ...` at the line a person should look at."""
+    mark = error.problem_mark
+    problem = str(error.problem)
+    if error.context_mark is not None and (mark is None or mark.index >= len(text)):
+        # The file ended inside something (a quote, a bracket): point at where it opened.
+        mark = error.context_mark
+        problem = f"{problem} ({error.context} that starts here)"
+    elif error.context and problem.startswith("but "):
+        # PyYAML splits some sentences: "expected a single document" / "but found another".
+        problem = f"{error.context}, {problem}"
+    where = f"{display}:{mark.line + 1}" if mark is not None else display
+    return f"{where}: YAML syntax error: {problem}"
 
 
 def load_all(config_dir: Path) -> dict[str, StageConfig]:

@@ -160,7 +160,10 @@ class TrainingConfig(Strict):
 EndpointName = TrainingName
 ModelArtifact = Annotated[
     str,
-    StringConstraints(pattern=r"^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/)?[^\s]+\.tar\.gz$"),
+    StringConstraints(
+        pattern=r"^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S+|[A-Za-z0-9!_.*'()-][A-Za-z0-9!_.*'()/-]*)"
+        r"\.tar\.gz$"
+    ),
     Field(
         description="s3://bucket/key.tar.gz, or a key in the stage's artifacts bucket "
         "(models/<definition>/<job>/output/model.tar.gz)"

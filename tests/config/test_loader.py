@@ -41,7 +41,8 @@ def test_defaults_apply_to_unwritten_settings(tmp_path: Path) -> None:
     [
         pytest.param(
             "account: [\n",
-            "{file}:2: YAML syntax error: expected the node content, but found '<stream end>'",
+            "{file}:2: YAML syntax error: expected the node content, but found '<stream end>' "
+            "(while parsing a flow node that starts here)",
             id="yaml-syntax",
         ),
         pytest.param(
@@ -140,6 +141,54 @@ def test_bad_input_gives_one_exact_message(tmp_path: Path, text: str, message: s
     with pytest.raises(ConfigError) as raised:
         _load(tmp_path, text)
     assert str(raised.value) == message.format(file=tmp_path / "dev.yaml")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param(
+            b"region: 'us-east-1\naccount: x\n",
+            "{file}:1: YAML syntax error: found unexpected end of stream (while scanning a "
+            "quoted scalar that starts here)",
+            id="unclosed-quote-points-where-it-opens",
+        ),
+        pytest.param(
+            b"region: us-east-1\n---\nregion: eu-west-1\n",
+            "{file}:2: YAML syntax error: expected a single document in the stream, but found "
+            "another document",
+            id="second-document",
+        ),
+        pytest.param(
+            b"region: us-east-1 # \x07\n",
+            "{file}: YAML syntax error: unacceptable character #x0007: special characters are "
+            "not allowed",
+            id="control-character",
+        ),
+        pytest.param(
+            "region: Z\u00fcrich\n".encode("latin-1"),
+            "{file}: not UTF-8 text (invalid start byte at byte 9); save it as UTF-8",
+            id="not-utf-8",
+        ),
+    ],
+)
+def test_unreadable_files_give_one_located_message(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "dev.yaml"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError) as raised:
+        load_stage_config(path)
+    assert str(raised.value) == message.format(file=path)
+
+
+def test_nested_aliases_are_visited_once(tmp_path: Path) -> None:
+    levels = ["a: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    path = tmp_path / "dev.yaml"
+    path.write_text("tags:\n" + "".join(f"  {level}\n" for level in levels))
+    with pytest.raises(ConfigError) as raised:
+        load_stage_config(path)  # 10**9 paths if every alias were walked
+    assert f"{path}:2: tags.a: Input should be a valid string" in str(raised.value).splitlines()
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
