@@ -24,6 +24,12 @@ import pytest
 
 from tests.conftest import REPO_ROOT, cdk_cli
 
+# The containers import the shared package as top-level `sagemaker_contract`; so do these tests
+# (appended, so that `training_code/tensorflow` never shadows the real package).
+TRAINING_CODE = REPO_ROOT / "training_code"
+if str(TRAINING_CODE) not in sys.path:
+    sys.path.append(str(TRAINING_CODE))
+
 #: Stands for the config folder in the recorded context; replaced per case.
 _CONFIG_DIR_MARKER = "/config-dir-marker"
 #: Variables of the recorded environment that hold paths inside the CLI's output folder.
