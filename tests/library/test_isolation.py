@@ -5,7 +5,7 @@ be installed into any app. This test reads the package's source and refuses:
 
 - imports of the app's own modules (`app`, `config`, `stacks`, `scripts`, `tests`);
 - environment variables (`os.environ`, `os.getenv`, `from os import environ`);
-- CDK context (`try_get_context`, `get_context`, `set_context`);
+- CDK context (`try_get_context`, `get_context`);
 - file reads (`open(`, `.open(`, `read_text`, `read_bytes`, `sys.argv`).
 
 An exception is listed in `ALLOWED` with the function that makes the call and the reason.
@@ -30,7 +30,6 @@ FORBIDDEN_ATTRIBUTES = frozenset(
         "putenv",
         "try_get_context",
         "get_context",
-        "set_context",
         "read_text",
         "read_bytes",
         "open",

@@ -7,6 +7,9 @@ declared dependencies, where every module must import.
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
+import sys
 import tarfile
 import textwrap
 import tomllib
@@ -30,6 +33,14 @@ from tests.library.conftest import (
 pytestmark = pytest.mark.xdist_group("library")
 
 DISTRIBUTION = "sagemaker-cdk-constructs"
+
+#: Modules the library imports that arrive only through another dependency. Declare them in
+#: pyproject.toml, then delete them here (a test says when one is declared).
+UNDECLARED_BUT_TRANSITIVE = {
+    "jsii": "constructs_lib/nag.py implements IValidation; jsii comes with aws-cdk-lib",
+    "botocore": "constructs_lib/instance_types.py reads the SageMaker service model; botocore "
+    "comes with sagemaker-core (through boto3)",
+}
 
 
 def _package_files() -> set[str]:
@@ -157,3 +168,39 @@ def test_every_module_imports_with_only_the_declared_dependencies(
         f"{PACKAGE}/__init__.py"
     }
     assert int(result.stdout) == len(modules) + len(packages)
+
+
+def _imported_top_level_modules() -> set[str]:
+    """Top-level modules the package imports anywhere (also inside functions), but its own."""
+    found = set()
+    for path in (REPO_ROOT / PACKAGE).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return found - {PACKAGE, "__future__"} - set(sys.stdlib_module_names)
+
+
+def _declared_modules() -> dict[str, str]:
+    """Top-level module -> the declared dependency that provides it (in this environment)."""
+    declared = {
+        Requirement(text).name
+        for text in tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"][
+            "dependencies"
+        ]
+    }
+    return {
+        module: distribution
+        for module, distributions in importlib.metadata.packages_distributions().items()
+        for distribution in distributions
+        if distribution in declared
+    }
+
+
+def test_every_imported_module_is_provided_by_a_declared_dependency() -> None:
+    undeclared = _imported_top_level_modules() - set(_declared_modules())
+
+    assert sorted(undeclared - set(UNDECLARED_BUT_TRANSITIVE)) == []
+    declared_now = set(UNDECLARED_BUT_TRANSITIVE) - undeclared
+    assert not declared_now, f"declared now: delete {sorted(declared_now)} from the exceptions"
