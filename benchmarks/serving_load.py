@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -75,6 +75,8 @@ MIX: Mapping[str, int] = {
     "oversized-body": 2,
 }
 VALID_KINDS = frozenset({"csv-valid", "json-valid"})
+#: A request of the mix as built: body, headers, expected status, rows a valid one sends.
+Body = tuple[bytes, dict[str, str], int, int]
 #: gunicorn's and Python's words for a crash, a hung or killed worker, a failed restart.
 _LOG_PROBLEMS = (
     "Traceback",
@@ -213,7 +215,7 @@ def build_plan(requests: int, seed: int = 0) -> list[PlannedRequest]:
     rng = random.Random(seed)
     features, _ = make_classification(256, features=FEATURES, seed=seed + 1)
     rows = [[float(f"{value:.6g}") for value in row] for row in features]
-    builders = {
+    builders: dict[str, Callable[[int], Body]] = {
         "csv-valid": lambda i: _valid(rng, rows, i, as_json=False),
         "json-valid": lambda i: _valid(rng, rows, i, as_json=True),
         "csv-malformed": lambda i: _cycle(_CSV_MALFORMED, i, CSV, 400),
@@ -361,9 +363,7 @@ def _counts(requests: int) -> dict[str, int]:
     return counts
 
 
-def _valid(
-    rng: random.Random, rows: list[list[float]], index: int, *, as_json: bool
-) -> tuple[bytes, dict[str, str], int, int]:
+def _valid(rng: random.Random, rows: list[list[float]], index: int, *, as_json: bool) -> Body:
     count = rng.randint(1, 32)
     start = rng.randrange(len(rows) - count)
     chosen = rows[start : start + count]
@@ -375,13 +375,11 @@ def _valid(
     return body, {"Content-Type": JSON if as_json else CSV, "Accept": accept}, 200, count
 
 
-def _cycle(
-    bodies: Sequence[bytes], index: int, content_type: str, status: int
-) -> tuple[bytes, dict[str, str], int, int]:
+def _cycle(bodies: Sequence[bytes], index: int, content_type: str, status: int) -> Body:
     return bodies[index % len(bodies)], {"Content-Type": content_type}, status, 0
 
 
-def _unsupported_content_type(index: int) -> tuple[bytes, dict[str, str], int, int]:
+def _unsupported_content_type(index: int) -> Body:
     content_type = ("application/x-npy", "text/plain", "")[index % 3]
     headers = {"Content-Type": content_type} if content_type else {}  # "": no header at all
     return b"1,2,3,4,5,6,7,8\n", headers, 415, 0

@@ -17,6 +17,7 @@ import os
 import shlex
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,10 +38,11 @@ _OUTPUT_PATH_VARIABLES = ("CDK_OUTDIR", "CDK_ERROR_FILE", "CDK_PERF_COUNTERS_FIL
 #: The app's data segment is capped, so that a case that makes it allocate without bound fails
 #: instead of taking the shared machine's memory (a normal full synth stays far below).
 APP_MEMORY_LIMIT_BYTES = 3 << 30
-#: Starts a command with the data segment capped (an exec, so the command is the process).
-_WITH_MEMORY_LIMIT = (
-    "import os, resource, sys; limit = int(sys.argv[1]); "
-    "resource.setrlimit(resource.RLIMIT_DATA, (limit, limit)); os.execvp(sys.argv[2], sys.argv[2:])"
+#: Runs argv[3:] with resource limit argv[1] (a `resource.RLIMIT_*` name) set to argv[2] bytes;
+#: an exec, so the command is the process that the caller waits for and signals.
+_LIMITED = (
+    "import os, resource, sys; kind = getattr(resource, sys.argv[1]); limit = int(sys.argv[2]); "
+    "resource.setrlimit(kind, (limit, limit)); os.execvp(sys.argv[3], sys.argv[3:])"
 )
 _RECORDER = """\
 import json, os, sys
@@ -78,7 +80,7 @@ class AppRunner:
         """Run the app once, as `cdk synth` would, and return what it printed and its status."""
         outdir.mkdir(parents=True)  # the CLI creates the output folder before starting the app
         return subprocess.run(
-            [sys.executable, "-c", _WITH_MEMORY_LIMIT, str(APP_MEMORY_LIMIT_BYTES), *self.command],
+            with_memory_limit(self.command, "RLIMIT_DATA", APP_MEMORY_LIMIT_BYTES),
             cwd=REPO_ROOT,
             env=self.environment(config_dir, outdir),
             capture_output=True,
@@ -119,6 +121,15 @@ def cli_app_environment(tmp_path_factory: pytest.TempPathFactory) -> AppRunner:
         context=context,
         recorded_outdir=str(outdir),
     )
+
+
+def with_memory_limit(command: Sequence[str], limit: str, size: int) -> list[str]:
+    """`command` run with the resource limit `limit` (e.g. "RLIMIT_AS") at `size` bytes.
+
+    The limit is set by a small Python that then execs `command`, rather than by a preexec_fn,
+    which is unsafe in a process with threads (pytest-xdist's workers have some).
+    """
+    return [sys.executable, "-c", _LIMITED, limit, str(size), *command]
 
 
 def _with_project_path(environment: dict[str, str]) -> dict[str, str]:
