@@ -221,27 +221,22 @@ class BucketSet(Construct):
             removal_policy=removal_policy,
             auto_delete_objects=auto_delete_objects,
         )
-        self.data = EncryptedBucket(
-            self,
-            "Data",
-            encryption_key=encryption_key,
-            access_logs=self.access_logs.bucket,
-            access_logs_prefix="data/",
-            lifecycle=lifecycle,
-            removal_policy=removal_policy,
-            auto_delete_objects=auto_delete_objects,
-            event_bridge=data_events,
-        )
-        self.artifacts = EncryptedBucket(
-            self,
-            "Artifacts",
-            encryption_key=encryption_key,
-            access_logs=self.access_logs.bucket,
-            access_logs_prefix="artifacts/",
-            lifecycle=lifecycle,
-            removal_policy=removal_policy,
-            auto_delete_objects=auto_delete_objects,
-        )
+
+        def encrypted(bucket_id: str, *, event_bridge: bool = False) -> EncryptedBucket:
+            return EncryptedBucket(
+                self,
+                bucket_id,
+                encryption_key=encryption_key,
+                access_logs=self.access_logs.bucket,
+                access_logs_prefix=f"{bucket_id.lower()}/",
+                lifecycle=lifecycle,
+                removal_policy=removal_policy,
+                auto_delete_objects=auto_delete_objects,
+                event_bridge=event_bridge,
+            )
+
+        self.data = encrypted("Data", event_bridge=data_events)
+        self.artifacts = encrypted("Artifacts")
 
 
 def _acknowledge_replication(bucket: s3.Bucket) -> None:

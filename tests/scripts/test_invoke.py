@@ -2,54 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from scripts.invoke import InvokeError, endpoint_name, main, require_in_service
 
-REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/model"
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        sagemaker = boto3.client("sagemaker")
-        sagemaker.create_model(
-            ModelName="m",
-            ExecutionRoleArn=ROLE,
-            PrimaryContainer={"Image": "img", "ModelDataUrl": "s3://b/model.tar.gz"},
-        )
-        sagemaker.create_endpoint_config(
-            EndpointConfigName="c",
-            ProductionVariants=[
-                {
-                    "VariantName": "AllTraffic",
-                    "ModelName": "m",
-                    "InstanceType": "ml.m5.large",
-                    "InitialInstanceCount": 1,
-                }
-            ],
-        )
-        sagemaker.create_endpoint(EndpointName="Dev-Serving-churn-abc", EndpointConfigName="c")
-        boto3.client("ssm").put_parameter(
-            Name="/sagemaker-platform/Dev/endpoints/churn-xgboost",
-            Value="Dev-Serving-churn-abc",
-            Type="String",
-        )
-        yield
+def aws(fake_account: None) -> None:
+    sagemaker = boto3.client("sagemaker")
+    sagemaker.create_model(
+        ModelName="m",
+        ExecutionRoleArn=ROLE,
+        PrimaryContainer={"Image": "img", "ModelDataUrl": "s3://b/model.tar.gz"},
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="c",
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": "m",
+                "InstanceType": "ml.m5.large",
+                "InitialInstanceCount": 1,
+            }
+        ],
+    )
+    sagemaker.create_endpoint(EndpointName="Dev-Serving-churn-abc", EndpointConfigName="c")
+    boto3.client("ssm").put_parameter(
+        Name="/sagemaker-platform/Dev/endpoints/churn-xgboost",
+        Value="Dev-Serving-churn-abc",
+        Type="String",
+    )
 
 
 def test_the_endpoint_name_comes_from_the_published_parameter(aws: None) -> None:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from scripts.train import TrainError, find_state_machine, follow, main, parse_data
 
-REGION = "us-east-1"
 TEMPLATE = {
     "Resources": {
         "Role": {
@@ -44,20 +41,10 @@ TEMPLATE = {
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        boto3.client("cloudformation").create_stack(
-            StackName="Dev-Training", TemplateBody=json.dumps(TEMPLATE)
-        )
-        yield
+def aws(fake_account: None) -> None:
+    boto3.client("cloudformation").create_stack(
+        StackName="Dev-Training", TemplateBody=json.dumps(TEMPLATE)
+    )
 
 
 def test_finds_the_pipeline_of_a_definition(aws: None) -> None:
