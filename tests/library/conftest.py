@@ -70,6 +70,7 @@ class Distributions:
 
 @pytest.fixture(scope="session")
 def distributions(tmp_path_factory: pytest.TempPathFactory) -> Distributions:
+    """`python -m build` (isolated, as a user or CI builds) of a copy of the sources."""
     source = tmp_path_factory.mktemp("source")
     _copy_distribution_sources(source)
     outdir = tmp_path_factory.mktemp("dist")
@@ -79,22 +80,28 @@ def distributions(tmp_path_factory: pytest.TempPathFactory) -> Distributions:
     return Distributions(wheel=wheel, sdist=sdist)
 
 
-def _copy_distribution_sources(destination: Path) -> None:
-    """Copy what pyproject.toml builds from (itself, its readme and license files, the package).
-
-    Building from a copy keeps build/ and *.egg-info out of the working tree, and proves that
-    the build needs nothing else.
-    """
+def distribution_files() -> list[Path]:
+    """The files besides the package that pyproject.toml builds from: itself, readme, licenses."""
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     readme = project.get("readme")
-    names = [
+    patterns = [
         "pyproject.toml",
         readme["file"] if isinstance(readme, dict) else readme,
         *project.get("license-files", []),
     ]
-    for name in filter(None, names):
-        for path in REPO_ROOT.glob(name):
-            shutil.copy2(path, destination / path.relative_to(REPO_ROOT))
+    return sorted({path for pattern in filter(None, patterns) for path in REPO_ROOT.glob(pattern)})
+
+
+def _copy_distribution_sources(destination: Path) -> None:
+    """Copy what pyproject.toml builds from into `destination`.
+
+    Building from a copy keeps build/ and *.egg-info out of the working tree, and proves that
+    the build needs nothing else.
+    """
+    for path in distribution_files():
+        target = destination / path.relative_to(REPO_ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
     shutil.copytree(
         REPO_ROOT / PACKAGE,
         destination / PACKAGE,
@@ -175,6 +182,10 @@ class ConsumerSynth:
 def consumer_synth(
     consumer_environment: ConsumerEnvironment, tmp_path_factory: pytest.TempPathFactory
 ) -> ConsumerSynth:
+    """`cdk synth` in examples/consumer_app/, with an endpoint (`-c model_key=...`).
+
+    The result is returned, not checked, so that each test reports a failed synth itself.
+    """
     outdir = tmp_path_factory.mktemp("consumer-cdk.out")
     result = run(
         [

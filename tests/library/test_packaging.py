@@ -27,6 +27,7 @@ from tests.library.conftest import (
     ConsumerEnvironment,
     Distributions,
     check,
+    distribution_files,
     run,
 )
 
@@ -80,16 +81,15 @@ def test_the_sdist_holds_the_package_and_its_metadata_and_nothing_of_the_app(
     with tarfile.open(distributions.sdist) as sdist:
         names = {member.name.removeprefix(f"{root}/") for member in sdist.getmembers()}
 
-    assert _package_files() <= names
-    assert {"pyproject.toml", "PKG-INFO", "README.md"} <= names
+    sources = {path.relative_to(REPO_ROOT).as_posix() for path in distribution_files()}
+    assert _package_files() | sources | {"PKG-INFO"} <= names
     top_level = {name.split("/", 1)[0] for name in names if name != root}
     assert top_level <= {
         PACKAGE,
-        "pyproject.toml",
         "PKG-INFO",
-        "README.md",
         "setup.cfg",
         "sagemaker_cdk_constructs.egg-info",
+        *(source.split("/", 1)[0] for source in sources),
     }
 
 
