@@ -107,3 +107,19 @@ def test_hostile_json_bodies_are_client_errors(body: bytes) -> None:
     status, text = _invoke(body, payloads.JSON)
     assert status == 400, text
     assert text.startswith("application/json body"), text
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--requests", "100"], "--requests must be at least 400, so that every kind is sent"),
+        (["--clients", "0"], "--clients must be at least 1"),
+    ],
+)
+def test_the_benchmark_refuses_runs_that_would_measure_nothing(
+    arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        serving_load.main(arguments)
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.endswith(f"error: {message}\n")
