@@ -123,13 +123,13 @@ def cli_app_environment(tmp_path_factory: pytest.TempPathFactory) -> AppRunner:
     )
 
 
-def with_memory_limit(command: Sequence[str], limit: str, size: int) -> list[str]:
-    """`command` run with the resource limit `limit` (e.g. "RLIMIT_AS") at `size` bytes.
+def with_memory_limit(command: Sequence[str], rlimit: str, size: int) -> list[str]:
+    """`command` run with the resource limit named `rlimit` (e.g. "RLIMIT_AS") at `size` bytes.
 
     The limit is set by a small Python that then execs `command`, rather than by a preexec_fn,
     which is unsafe in a process with threads (pytest-xdist's workers have some).
     """
-    return [sys.executable, "-c", _LIMITED, limit, str(size), *command]
+    return [sys.executable, "-c", _LIMITED, rlimit, str(size), *command]
 
 
 def _with_project_path(environment: dict[str, str]) -> dict[str, str]:
