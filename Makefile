@@ -7,6 +7,9 @@
 #   make train NAME=churn-xgboost [STAGE=Dev]   start a training pipeline and follow it
 #   make invoke NAME=churn-xgboost [STAGE=Dev]  send a sample request to an endpoint
 #   make lock     re-pin requirements.txt from requirements/*.in (after editing those)
+#   make dist     build constructs_lib's wheel and sdist into dist/
+#   make docs     HTML API reference into docs/api/ (pdoc)
+#   make diagram  redraw docs/architecture.svg from the synthesized Dev stage (needs graphviz)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -20,7 +23,7 @@ NODE_DIR := $(VENV)/node/bin
 export PATH := $(abspath $(NODE_DIR)):$(abspath $(VENV))/bin:$(PATH)
 export SAGEMAKER_SUPPRESS_V2_WARNING := 1
 
-.PHONY: help install deploy diff synth train invoke test lint lock clean
+.PHONY: help install deploy diff synth train invoke test lint lock dist docs diagram clean
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -65,5 +68,15 @@ lock: $(VENV)/.installed
 	cd requirements && ../$(VENV)/bin/pip-compile --quiet --strip-extras --allow-unsafe \
 		--no-emit-index-url --no-emit-find-links --output-file ../requirements.txt dev.in
 
+dist: install
+	$(PY) -m build --outdir dist
+
+docs: install
+	$(PY) scripts/build_docs.py
+
+diagram: install
+	npx cdk synth --quiet
+	$(PY) scripts/architecture_diagram.py
+
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .local/deploy
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .local/deploy dist docs/api
