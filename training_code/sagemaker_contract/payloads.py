@@ -131,6 +131,10 @@ def _json_rows(text: str) -> np.ndarray:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise RequestError(400, f"{JSON} body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise RequestError(400, f"{JSON} body is nested too deeply") from None
+    except ValueError as error:  # e.g. an integer beyond Python's digit limit
+        raise RequestError(400, f"{JSON} body has a value out of range: {error}") from None
     instances = document.get("instances") if isinstance(document, dict) else None
     if not isinstance(instances, list):
         raise RequestError(400, f"{JSON} body must be an object {shape}")
@@ -151,7 +155,10 @@ def _json_rows(text: str) -> np.ndarray:
             raise RequestError(
                 400, f"{JSON} instance {number} has {len(row)} values, expected {len(instances[0])}"
             )
-    return np.array(instances, dtype=np.float64).reshape(len(instances), -1)
+    try:
+        return np.array(instances, dtype=np.float64).reshape(len(instances), -1)
+    except OverflowError:
+        raise RequestError(400, f"{JSON} body has a number too large for float64") from None
 
 
 def _preview(value: object, limit: int = 60) -> str:
