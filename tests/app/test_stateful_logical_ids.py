@@ -4,9 +4,13 @@ construct ids instead of updating the list."""
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from tests.conftest import SynthesizedApp
+import pytest
+import yaml
+
+from config import DEFAULT_CONFIG_DIR
+from tests.conftest import SynthesizedApp, synthesize
 
 pytestmark = pytest.mark.xdist_group("app")
 
@@ -41,3 +45,35 @@ def test_stateful_resources_live_only_in_the_data_stacks(synthesized: Synthesize
         template = synthesized.template(path)
         for resource_type in STATEFUL_TYPES:
             assert not template.find_resources(resource_type), f"{resource_type} in {path}"
+
+
+def test_training_and_serving_changes_move_no_stateful_resource(
+    synthesized: SynthesizedApp, tmp_path: Path
+) -> None:
+    """Edit training and serving in both files: the Data stacks' stateful ids stay put."""
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    for name in ("dev.yaml", "prod.yaml"):
+        text = (DEFAULT_CONFIG_DIR / name).read_text()
+        document = yaml.safe_load(text)
+        for training in document["training"].values():
+            training["instance_type"] = "ml.c5.2xlarge"
+            training["max_runtime_minutes"] = 45
+            training.pop("spot", None)
+        document["training"]["churn-xgboost"]["hyperparameters"]["max_depth"] = 8
+        document["endpoints"].pop("churn-pytorch", None)
+        document["endpoints"]["churn-xgboost"]["instance_type"] = "ml.c5.xlarge"
+        (config_dir / name).write_text(yaml.safe_dump(document, sort_keys=False))
+
+    changed = synthesize(tmp_path / "cdk.out", config_dir=str(config_dir))
+
+    for stage in ("Dev", "Prod"):
+        before, after = (
+            {
+                resource_type: sorted(app.template(f"{stage}/Data").find_resources(resource_type))
+                for resource_type in STATEFUL_TYPES
+            }
+            for app in (synthesized, changed)
+        )
+        assert after == before
+    assert changed.template_json("Dev/Training") != synthesized.template_json("Dev/Training")

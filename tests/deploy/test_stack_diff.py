@@ -185,10 +185,8 @@ def test_a_renamed_bucket_construct_fails_the_check(workspace: tuple[Path, Path]
     worktree, base = workspace
     storage = worktree / "constructs_lib" / "storage.py"
     original = storage.read_text()
-    assert original.count('self,\n            "Data",') == 1
-    storage.write_text(
-        original.replace('self,\n            "Data",', 'self,\n            "Dataset",')
-    )
+    assert original.count('encrypted("Data",') == 1
+    storage.write_text(original.replace('encrypted("Data",', 'encrypted("Dataset",'))
     try:
         result = _diff(worktree, "--base-assembly", str(base), "--format", "markdown")
     finally:
