@@ -77,13 +77,14 @@ class TrainingStack(Stack):
         self._custom_code = CustomCodeFactory(self, self.execution_role)
         self.pipelines: dict[str, TrainingPipeline] = {}
         for name, training in sorted(config.training.items()):
+            job, inference_image = self._job(name, training)
             self.pipelines[name] = TrainingPipeline(
                 self,
                 pascal_case(name),
-                job=self._job(name, training),
+                job=job,
                 execution_role=self.execution_role,
                 encryption_key=key,
-                inference_image_uri=self._inference_image(training),
+                inference_image_uri=inference_image,
                 notification_topic=notification_topic,
                 model_package_group_name=model_groups.get(name),
                 schedule=events.Schedule.expression(training.schedule)
@@ -102,7 +103,8 @@ class TrainingStack(Stack):
                 description=f"Start this state machine to train {name}",
             )
 
-    def _job(self, name: str, training: TrainingConfig) -> TrainingJob:
+    def _job(self, name: str, training: TrainingConfig) -> tuple[TrainingJob, str]:
+        """The job a definition runs, and the image its model is served with."""
         data, artifacts = self._buckets.data.bucket, self._buckets.artifacts.bucket
         inputs = [
             TrainingInput(
@@ -118,6 +120,7 @@ class TrainingStack(Stack):
             image = algorithm.training_image(self.region, training.version)
             hyperparameters = algorithm.render_hyperparameters(training.hyperparameters)
             metric_definitions: list[dict[str, str]] = []
+            inference_image = algorithm.inference_image(self.region, training.version)
         else:
             code = self._custom_code.code_for(training, region=self.region)
             image = code.training_image
@@ -127,7 +130,8 @@ class TrainingStack(Stack):
             }
             inputs.extend(code.inputs)
             metric_definitions = METRIC_DEFINITIONS
-        return TrainingJob(
+            inference_image = code.inference_image
+        job = TrainingJob(
             name=name,
             image_uri=image,
             inputs=inputs,
@@ -149,11 +153,7 @@ class TrainingStack(Stack):
             tuning=_tuning(training),
             tags={"training-definition": name},
         )
-
-    def _inference_image(self, training: TrainingConfig) -> str:
-        if training.algorithm is None:
-            return self._custom_code.code_for(training, region=self.region).inference_image
-        return get_algorithm(training.algorithm).inference_image(self.region, training.version)
+        return job, inference_image
 
 
 def _tuning(training: TrainingConfig) -> HyperparameterTuning | None:
