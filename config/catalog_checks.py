@@ -3,7 +3,8 @@
 The schema checks shapes and ranges; these check meaning: that the algorithm exists and reads
 these channels, that the hyperparameters are its own and in range, that the instance type
 exists and suits the algorithm or framework image, and that an endpoint's hosting settings are
-ones SageMaker accepts (with the endpoint construct's own rules).
+ones SageMaker accepts (with the endpoint construct's own rules). Autopilot definitions have
+nothing to look up: the schema checks them whole (config/autopilot_schema.py).
 """
 
 from __future__ import annotations
@@ -32,8 +33,12 @@ def catalog_problems(config: StageConfig) -> list[tuple[Location, str]]:
 
 
 def _training_problems(training: TrainingConfig, *, region: str) -> list[tuple[str, str]]:
+    if training.autopilot is not None:
+        return []
+    # The schema requires an instance type of algorithm and framework definitions.
+    assert training.instance_type is not None
     if training.framework is not None:
-        return _framework_problems(training, region=region)
+        return _framework_problems(training, training.instance_type, region=region)
     assert training.algorithm is not None
     tuned = set(training.tuning.ranges) if training.tuning else set()
     found = [
@@ -66,15 +71,17 @@ def _training_problems(training: TrainingConfig, *, region: str) -> list[tuple[s
     return found
 
 
-def _framework_problems(training: TrainingConfig, *, region: str) -> list[tuple[str, str]]:
-    message = validate_instance_type(training.instance_type, "training")
+def _framework_problems(
+    training: TrainingConfig, instance_type: str, *, region: str
+) -> list[tuple[str, str]]:
+    message = validate_instance_type(instance_type, "training")
     if message:
         return [("instance_type", message)]
     assert training.framework is not None
     problems = check_framework_image(
         training.framework,
         region=region,
-        instance_type=training.instance_type,
+        instance_type=instance_type,
         version=training.version,
     )
     return [(problem.field, problem.message) for problem in problems]

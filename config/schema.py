@@ -12,18 +12,28 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
+from config.autopilot_schema import AUTOPILOT_CHANNELS, NOT_FOR_AUTOPILOT, AutopilotConfig
+
 AccountId = Annotated[
     str,
     StringConstraints(pattern=r"^\d{12}$"),
-    Field(description="12-digit AWS account id, quoted so YAML keeps it a string"),
+    Field(description="a 12-digit AWS account id, quoted so YAML keeps it a string"),
 ]
 Region = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$"),
-    Field(description="AWS region code such as us-east-1"),
+    Field(description="an AWS region code such as us-east-1"),
 ]
-TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w .:/=+@-]+$")]
-TagValue = Annotated[str, StringConstraints(max_length=256, pattern=r"^[\w .:/=+@-]*$")]
+TagKey = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=128, pattern=r"^[\w .:/=+@-]+$"),
+    Field(description="letters, digits, spaces and _ . : / = + @ - only"),
+]
+TagValue = Annotated[
+    str,
+    StringConstraints(max_length=256, pattern=r"^[\w .:/=+@-]*$"),
+    Field(description="letters, digits, spaces and _ . : / = + @ - only"),
+]
 
 
 class Strict(BaseModel):
@@ -46,17 +56,25 @@ class StorageConfig(Strict):
 TrainingName = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,22}$"),
-    Field(description="lower-case letters, digits and '-', at most 23: it prefixes job names"),
+    Field(
+        description="lower-case letters, digits and '-', starting with a letter, at most 23 "
+        "characters: it prefixes job names"
+    ),
 ]
-ChannelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+ChannelName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$"),
+    Field(description="1 to 64 letters, digits, '.', '_' or '-'"),
+]
 S3Prefix = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9!_.*'()/-]+/$"),
-    Field(description="a key prefix relative to the data bucket's datasets/ folder, ending '/'"),
+    Field(description="a key prefix relative to the data bucket's datasets/ folder, ending in '/'"),
 ]
 ScheduleExpression = Annotated[
     str,
     StringConstraints(pattern=r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$"),
+    Field(description="an EventBridge schedule: rate(N minutes|hours|days) or cron(...)"),
 ]
 HyperparameterValue = int | float | bool | str | list[int | float | str]
 
@@ -115,19 +133,23 @@ class TuningConfig(Strict):
 
 
 class TrainingConfig(Strict):
-    """One training pipeline: a built-in `algorithm`, or a custom `framework` model."""
+    """One training pipeline: a built-in `algorithm`, a custom `framework` model, or an
+    `autopilot` (AutoML) job."""
 
     algorithm: str | None = None
     """A built-in algorithm, e.g. xgboost (see docs/builtin-algorithms.md)."""
     framework: Literal["pytorch", "tensorflow"] | None = None
     """A custom model from training_code/<framework>."""
+    autopilot: AutopilotConfig | None = None
+    """A SageMaker Autopilot job that chooses the model itself (see docs/autopilot.md)."""
     version: str | None = None
     """Algorithm image version or framework version. Default: the newest the SDK knows
     (XGBoost: 1.7-1)."""
     code: Literal["image", "script"] = "image"
     """Custom models: an image built from training_code (image; needs Docker at deploy) or the
     AWS Deep Learning Container with the code uploaded to S3 (script)."""
-    instance_type: str
+    instance_type: str | None = None
+    """Required for algorithm and framework definitions; Autopilot chooses its own."""
     instance_count: int = Field(default=1, ge=1, le=100)
     volume_size_gb: int = Field(default=30, ge=1, le=16384)
     max_runtime_minutes: int = Field(default=60, ge=1, le=28 * 24 * 60)
@@ -145,8 +167,13 @@ class TrainingConfig(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainingConfig:
-        if (self.algorithm is None) == (self.framework is None):
-            raise field_error("algorithm", "give exactly one of algorithm or framework")
+        kinds = [self.algorithm, self.framework, self.autopilot]
+        if sum(kind is not None for kind in kinds) != 1:
+            raise field_error("algorithm", "give exactly one of algorithm, framework or autopilot")
+        if self.autopilot is not None:
+            return self._autopilot_consistent(self.autopilot)
+        if self.instance_type is None:
+            raise field_error("instance_type", "required setting is missing")
         if self.code == "script" and self.framework is None:
             raise field_error("code", "script mode is for framework models; remove it")
         if self.spot and self.spot.max_wait_minutes < self.max_runtime_minutes:
@@ -154,6 +181,30 @@ class TrainingConfig(Strict):
                 "spot.max_wait_minutes",
                 f"must be at least max_runtime_minutes ({self.max_runtime_minutes})",
             )
+        return self
+
+    def _autopilot_consistent(self, autopilot: AutopilotConfig) -> TrainingConfig:
+        for name, reason in NOT_FOR_AUTOPILOT.items():
+            if name in self.model_fields_set:
+                raise field_error(name, f"does not apply to autopilot ({reason}); remove it")
+        unknown = sorted(set(self.channels) - set(AUTOPILOT_CHANNELS))
+        if unknown or "train" not in self.channels:
+            raise field_error(
+                f"channels.{unknown[0]}" if unknown else "channels",
+                "an autopilot definition reads a 'train' channel and optionally a "
+                "'validation' channel",
+            )
+        if "validation" in self.channels and autopilot.validation_fraction is not None:
+            raise field_error(
+                "autopilot.validation_fraction",
+                "a validation channel is given; remove validation_fraction or the channel",
+            )
+        for name, channel in self.channels.items():
+            if channel.content_type is not None:
+                raise field_error(
+                    f"channels.{name}.content_type",
+                    "autopilot reads autopilot.content_type (csv or parquet); remove it",
+                )
         return self
 
 
@@ -173,6 +224,10 @@ ModelPackageArn = Annotated[
     str,
     StringConstraints(
         pattern=r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[A-Za-z0-9-]+/\d+$"
+    ),
+    Field(
+        description="a model package version ARN, "
+        "arn:aws:sagemaker:REGION:ACCOUNT:model-package/GROUP/VERSION"
     ),
 ]
 
@@ -267,6 +322,10 @@ class EndpointConfig(Strict):
     serverless: ServerlessSettings | None = None
 
 
+# The batch section builds on the models above (Strict, S3Prefix, EndpointModelConfig).
+from config.batch_schema import BatchTransformConfig, BatchTransformName  # noqa: E402
+
+
 class StageConfig(Strict):
     """One deployment environment (Dev, Prod): where it goes and how it differs from the others."""
 
@@ -282,14 +341,21 @@ class StageConfig(Strict):
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
     """Tags applied to every resource of the stage."""
     storage: StorageConfig = Field(default_factory=StorageConfig)
-    notification_emails: list[Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$")]] = (
-        Field(default_factory=list)
-    )
+    notification_emails: list[
+        Annotated[
+            str,
+            StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$"),
+            Field(description="an email address such as ml-team@example.com"),
+        ]
+    ] = Field(default_factory=list)
     """Who is told about failed trainings and alarms."""
     training: dict[TrainingName, TrainingConfig] = Field(default_factory=dict)
     """Training pipelines, by name."""
     endpoints: dict[EndpointName, EndpointConfig] = Field(default_factory=dict)
     """Real-time endpoints, by name. Promoting a model is changing its `model` here."""
+    batch_transforms: dict[BatchTransformName, BatchTransformConfig] = Field(default_factory=dict)
+    """Batch inference pipelines, by name: a model run over an S3 prefix when started
+    (`make batch NAME=...`). See docs/batch-transform.md."""
 
     @model_validator(mode="after")
     def _production_keeps_data(self) -> StageConfig:

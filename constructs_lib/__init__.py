@@ -4,6 +4,7 @@ Every construct takes typed, keyword-only props, reads no files, environment var
 context, and is secure by default: used with no options it passes cdk-nag and cfn-lint.
 """
 
+from constructs_lib.automl_job import AutoMLJob
 from constructs_lib.custom_code import SourceBundle, TrainingImage
 from constructs_lib.encryption import EncryptionKey
 from constructs_lib.execution_role import BucketPrefixes, SageMakerExecutionRole
@@ -34,6 +35,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AccessLogBucket",
+    "AutoMLJob",
     "Autoscaling",
     "BucketLifecycle",
     "BucketPrefixes",

@@ -5,8 +5,11 @@ schedule or new data starts it. Each execution:
 
 1. picks the data: the default channel URIs, or those given in the execution input
    (`{"train": "s3://bucket/other/prefix/"}`);
-2. runs CreateTrainingJob (or CreateHyperParameterTuningJob) and waits for it (`.sync`);
-3. creates a SageMaker model from the artifact (of the best job, after tuning);
+2. runs CreateTrainingJob (or CreateHyperParameterTuningJob) and waits for it (`.sync`), or,
+   for an Autopilot job, runs CreateAutoMLJobV2 and polls DescribeAutoMLJobV2 until it ends
+   (Step Functions has no `.sync` for AutoML);
+3. creates a SageMaker model from the artifact (of the best job, after tuning), or from the
+   best AutoML candidate's inference containers;
 4. registers it as a model package version, pending approval, when a group is given.
 
 A failed, timed-out or aborted execution is published to the notification topic.
@@ -14,9 +17,9 @@ A failed, timed-out or aborted execution is published to the notification topic.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
-from aws_cdk import Acknowledgment, Aws, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -28,16 +31,24 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from constructs_lib.automl_job import AutoMLJob, automl_job_request
 from constructs_lib.execution_role import SageMakerExecutionRole
 from constructs_lib.nag import acknowledge_wildcard_resources
 from constructs_lib.training_job import TrainingJob, training_job_request, tuning_job_request
 
-#: Where each execution keeps its job name (`<name>-<uuid>`, or `<name>-<8 hex>` when tuning).
+#: Where each execution keeps its job name (`<name>-<uuid>`, or `<name>-<8 hex>` when tuning
+#: or for an AutoML job, whose names are limited to 32 characters).
 JOB_NAME_PATH = "$.job_name"
+#: How often an AutoML job's status is checked, unless the pipeline says otherwise.
+DEFAULT_POLL_INTERVAL = Duration.minutes(1)
+#: The content types an Autopilot model reads and answers with.
+AUTOML_CONTENT_TYPES = ["text/csv"]
 
 
 class TrainingPipeline(Construct):
     """A state machine that trains `job`, creates its model and optionally registers it.
+
+    `job` is a `TrainingJob` (one training job, or a tuning job) or an `AutoMLJob` (Autopilot).
 
     Attributes:
         state_machine: the Step Functions state machine; start it to train.
@@ -49,24 +60,29 @@ class TrainingPipeline(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        job: TrainingJob,
+        job: TrainingJob | AutoMLJob,
         execution_role: SageMakerExecutionRole,
         encryption_key: kms.IKey,
-        inference_image_uri: str,
         notification_topic: sns.ITopic,
+        inference_image_uri: str | None = None,
         model_package_group_name: str | None = None,
         schedule: events.Schedule | None = None,
         start_on_new_data: s3.IBucket | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         log_removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        status_poll_interval: Duration = DEFAULT_POLL_INTERVAL,
     ) -> None:
         """
         Args:
-            job: what to train (see `TrainingJob`).
-            execution_role: the role SageMaker runs the job and the model with.
+            job: what to train (see `TrainingJob` and `AutoMLJob`).
+            execution_role: the role SageMaker runs the job and the model with. For an
+                `AutoMLJob` it is also allowed to start Autopilot's own processing, training,
+                tuning and transform jobs and to pass itself to them, so give Autopilot a role
+                of its own rather than one shared with other pipelines.
             encryption_key: encrypts the volume, the output and the execution log.
-            inference_image_uri: the image the created model serves with.
             notification_topic: receives failed, timed-out and aborted executions.
+            inference_image_uri: the image the created model serves with. Required for a
+                `TrainingJob`; an `AutoMLJob`'s best candidate brings its own containers.
             model_package_group_name: register each model in this group, pending approval.
                 Default: no registration.
             schedule: start the pipeline on this schedule. Default: not scheduled.
@@ -74,16 +90,37 @@ class TrainingPipeline(Construct):
                 this bucket (its EventBridge notifications must be on). Default: off.
             log_retention: how long execution logs are kept. Default: one year.
             log_removal_policy: what happens to the log group on delete. Default: RETAIN.
+            status_poll_interval: how often an `AutoMLJob`'s status is checked. Default:
+                every minute.
+
+        Raises:
+            ValueError: without `inference_image_uri` for a `TrainingJob`, or with one for an
+                `AutoMLJob`.
         """
         super().__init__(scope, construct_id)
         self._job = job
         self._role = execution_role
         self._key = encryption_key
 
-        train = self._tune() if job.tuning else self._train()
-        chain = self._choose_data().next(train).next(self._create_model(inference_image_uri))
-        if model_package_group_name:
-            chain = chain.next(self._register(model_package_group_name, inference_image_uri))
+        chain = self._choose_data()
+        _autopilot = " Autopilot" if isinstance(job, AutoMLJob) else ""
+        if isinstance(job, AutoMLJob):
+            if inference_image_uri is not None:
+                raise ValueError(
+                    f"TrainingPipeline {job.name!r}: remove inference_image_uri; an AutoML "
+                    "job's best candidate brings its own inference containers"
+                )
+            chain = chain.next(self._automl(job, status_poll_interval, model_package_group_name))
+        else:
+            if inference_image_uri is None:
+                raise ValueError(
+                    f"TrainingPipeline {job.name!r}: inference_image_uri is required for a "
+                    "TrainingJob (the image its model serves with)"
+                )
+            train = self._tune(job) if job.tuning else self._train(job)
+            chain = chain.next(train).next(self._create_model(job, inference_image_uri))
+            if model_package_group_name:
+                chain = chain.next(self._register(model_package_group_name, inference_image_uri))
 
         self.log_group = logs.LogGroup(
             self,
@@ -96,13 +133,16 @@ class TrainingPipeline(Construct):
             self,
             "Resource",
             definition_body=sfn.DefinitionBody.from_chainable(chain),
-            comment=f"Trains {job.name} on SageMaker and creates its model",
+            comment=f"Trains {job.name} on SageMaker{_autopilot} and creates its model",
             tracing_enabled=True,
             logs=sfn.LogOptions(
                 destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
             ),
         )
-        self._grant_training(self.state_machine.role)
+        if isinstance(job, AutoMLJob):
+            self._grant_automl(self.state_machine.role)
+        else:
+            self._grant_training(job, self.state_machine.role)
         self._notify_failures(notification_topic)
         self._add_triggers(schedule, start_on_new_data)
         self._acknowledge_generated_policy()
@@ -131,13 +171,13 @@ class TrainingPipeline(Construct):
 
     def _job_name_expression(self) -> str:
         unique = "States.UUID()"
-        if self._job.tuning:
+        if isinstance(self._job, AutoMLJob) or self._job.tuning:
             unique = f"States.ArrayGetItem(States.StringSplit({unique}, '-'), 0)"
         return f"States.Format('{self._job.name}-{{}}', {unique})"
 
-    def _train(self) -> sfn.CustomState:
+    def _train(self, job: TrainingJob) -> sfn.CustomState:
         request = training_job_request(
-            self._job,
+            job,
             role_arn=self._role.role.role_arn,
             key_arn=self._key.key_arn,
             job_name_path=JOB_NAME_PATH,
@@ -158,9 +198,9 @@ class TrainingPipeline(Construct):
             },
         )
 
-    def _tune(self) -> sfn.IChainable:
+    def _tune(self, job: TrainingJob) -> sfn.IChainable:
         request = tuning_job_request(
-            self._job,
+            job,
             role_arn=self._role.role.role_arn,
             key_arn=self._key.key_arn,
             job_name_path=JOB_NAME_PATH,
@@ -194,20 +234,43 @@ class TrainingPipeline(Construct):
         )
         return tune.next(best)
 
-    def _create_model(self, image_uri: str) -> tasks.CallAwsService:
+    def _create_model(self, job: TrainingJob, image_uri: str) -> tasks.CallAwsService:
+        container = {
+            "Image": image_uri,
+            "ModelDataUrl": sfn.JsonPath.string_at("$.training.model_data"),
+        }
+        return self._model_task(
+            {"PrimaryContainer": container},
+            name_path="$.training.job_name",
+            network_isolation=job.network_isolation,
+        )
+
+    def _register(self, group_name: str, image_uri: str) -> tasks.CallAwsService:
+        container = {
+            "Image": image_uri,
+            "ModelDataUrl": sfn.JsonPath.string_at("$.training.model_data"),
+        }
+        return self._registration_task(
+            group_name,
+            [container],
+            name_path="$.training.job_name",
+            content_types=["text/csv", "application/json"],
+        )
+
+    def _model_task(
+        self, containers: dict[str, Any], *, name_path: str, network_isolation: bool
+    ) -> tasks.CallAwsService:
+        """CreateModel with `containers` (a `PrimaryContainer` or an inference pipeline)."""
         return tasks.CallAwsService(
             self,
             "CreateModel",
             service="sagemaker",
             action="createModel",
             parameters={
-                "ModelName": sfn.JsonPath.string_at("$.training.job_name"),
-                "PrimaryContainer": {
-                    "Image": image_uri,
-                    "ModelDataUrl": sfn.JsonPath.string_at("$.training.model_data"),
-                },
+                "ModelName": sfn.JsonPath.string_at(name_path),
+                **containers,
                 "ExecutionRoleArn": self._role.role.role_arn,
-                "EnableNetworkIsolation": self._job.network_isolation,
+                "EnableNetworkIsolation": network_isolation,
                 "Tags": [{"Key": "training-definition", "Value": self._job.name}],
             },
             iam_resources=[self._arn("model", f"{self._job.name}-*")],
@@ -221,7 +284,10 @@ class TrainingPipeline(Construct):
             result_path="$.model",
         )
 
-    def _register(self, group_name: str, image_uri: str) -> tasks.CallAwsService:
+    def _registration_task(
+        self, group_name: str, containers: Any, *, name_path: str, content_types: list[str]
+    ) -> tasks.CallAwsService:
+        """CreateModelPackage in `group_name`, pending manual approval."""
         return tasks.CallAwsService(
             self,
             "RegisterModel",
@@ -231,17 +297,12 @@ class TrainingPipeline(Construct):
                 "ModelPackageGroupName": group_name,
                 "ModelApprovalStatus": "PendingManualApproval",
                 "ModelPackageDescription": sfn.JsonPath.format(
-                    "Trained by {}", sfn.JsonPath.string_at("$.training.job_name")
+                    "Trained by {}", sfn.JsonPath.string_at(name_path)
                 ),
                 "InferenceSpecification": {
-                    "Containers": [
-                        {
-                            "Image": image_uri,
-                            "ModelDataUrl": sfn.JsonPath.string_at("$.training.model_data"),
-                        }
-                    ],
-                    "SupportedContentTypes": ["text/csv", "application/json"],
-                    "SupportedResponseMIMETypes": ["text/csv", "application/json"],
+                    "Containers": containers,
+                    "SupportedContentTypes": content_types,
+                    "SupportedResponseMIMETypes": content_types,
                 },
             },
             iam_resources=[
@@ -252,17 +313,120 @@ class TrainingPipeline(Construct):
             result_path="$.registration",
         )
 
+    # --- Autopilot ---------------------------------------------------------------------------
+
+    def _automl(
+        self, job: AutoMLJob, poll_interval: Duration, group_name: str | None
+    ) -> sfn.IChainable:
+        """Start the AutoML job, poll it to its end, then model (and register) the best."""
+        start = sfn.CustomState(
+            self,
+            "StartAutoML",
+            state_json={
+                "Type": "Task",
+                "Comment": "CreateAutoMLJobV2 (Step Functions has no .sync for AutoML: poll it)",
+                "Resource": f"arn:{Aws.PARTITION}:states:::aws-sdk:sagemaker:createAutoMLJobV2",
+                "Parameters": automl_job_request(
+                    job,
+                    role_arn=self._role.role.role_arn,
+                    key_arn=self._key.key_arn,
+                    job_name_path=JOB_NAME_PATH,
+                ),
+                "ResultSelector": {"arn.$": "$.AutoMLJobArn"},
+                "ResultPath": "$.automl_job",
+            },
+        )
+        wait = sfn.Wait(
+            self,
+            "WaitForAutoML",
+            comment="Autopilot runs for minutes to hours",
+            time=sfn.WaitTime.duration(poll_interval),
+        )
+        status = self._describe_automl(
+            "DescribeAutoML",
+            result_selector={
+                "status.$": "$.AutoMLJobStatus",
+                "secondary_status.$": "$.AutoMLJobSecondaryStatus",
+            },
+            result_path="$.automl",
+        )
+        best = self._describe_automl(
+            "DescribeBestCandidate",
+            result_selector={
+                "candidate.$": "$.BestCandidate.CandidateName",
+                "containers.$": "$.BestCandidate.InferenceContainers",
+            },
+            result_path="$.best",
+        )
+        containers = sfn.JsonPath.list_at("$.best.containers")
+        model = best.next(
+            self._model_task(
+                {"Containers": containers}, name_path=JOB_NAME_PATH, network_isolation=True
+            )
+        )
+        if group_name:
+            model = model.next(
+                self._registration_task(
+                    group_name,
+                    containers,
+                    name_path=JOB_NAME_PATH,
+                    content_types=AUTOML_CONTENT_TYPES,
+                )
+            )
+        failed = sfn.Fail(
+            self,
+            "AutoMLJobFailed",
+            comment="The AutoML job failed or was stopped",
+            error="AutoMLJobFailed",
+            cause_path=sfn.JsonPath.format(
+                "AutoML job {} ended {} ({})",
+                sfn.JsonPath.string_at(JOB_NAME_PATH),
+                sfn.JsonPath.string_at("$.automl.status"),
+                sfn.JsonPath.string_at("$.automl.secondary_status"),
+            ),
+        )
+        ended = (
+            sfn.Choice(self, "AutoMLJobEnded", comment="Completed, Failed, Stopped or running")
+            .when(sfn.Condition.string_equals("$.automl.status", "Completed"), model)
+            .when(
+                sfn.Condition.or_(
+                    sfn.Condition.string_equals("$.automl.status", "Failed"),
+                    sfn.Condition.string_equals("$.automl.status", "Stopped"),
+                ),
+                failed,
+            )
+            .otherwise(wait)
+        )
+        return start.next(wait).next(status).next(ended)
+
+    def _describe_automl(
+        self, construct_id: str, *, result_selector: dict[str, str], result_path: str
+    ) -> tasks.CallAwsService:
+        describe = tasks.CallAwsService(
+            self,
+            construct_id,
+            service="sagemaker",
+            action="describeAutoMLJobV2",
+            iam_action="sagemaker:DescribeAutoMLJobV2",
+            parameters={"AutoMLJobName": sfn.JsonPath.string_at(JOB_NAME_PATH)},
+            iam_resources=[self._arn("automl-job", f"{self._job.name}-*")],
+            result_selector=result_selector,
+            result_path=result_path,
+        )
+        describe.add_retry(errors=["SageMaker.ThrottlingException"], max_attempts=5)
+        return describe
+
     # --- permissions, notifications, triggers -------------------------------------------------
 
     def _arn(self, resource: str, name: str) -> str:
         return Stack.of(self).format_arn(service="sagemaker", resource=resource, resource_name=name)
 
-    def _grant_training(self, role: iam.IRole) -> None:
-        kind = "hyper-parameter-tuning-job" if self._job.tuning else "training-job"
-        verb = "HyperParameterTuningJob" if self._job.tuning else "TrainingJob"
-        rule = "Tuning" if self._job.tuning else "Training"
+    def _grant_training(self, job: TrainingJob, role: iam.IRole) -> None:
+        kind = "hyper-parameter-tuning-job" if job.tuning else "training-job"
+        verb = "HyperParameterTuningJob" if job.tuning else "TrainingJob"
+        rule = "Tuning" if job.tuning else "Training"
         actions = [f"sagemaker:Create{verb}", f"sagemaker:Describe{verb}", f"sagemaker:Stop{verb}"]
-        if self._job.tuning:
+        if job.tuning:
             actions.append("sagemaker:ListTrainingJobsForHyperParameterTuningJob")
         statements = [
             iam.PolicyStatement(
@@ -287,6 +451,21 @@ class TrainingPipeline(Construct):
         for statement in statements:
             role.add_to_principal_policy(statement)
         self._role.grant_pass_role(role)
+
+    def _grant_automl(self, role: iam.IRole) -> None:
+        jobs = self._arn("automl-job", f"{self._job.name}-*")
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "sagemaker:CreateAutoMLJobV2",
+                    "sagemaker:StopAutoMLJob",
+                    "sagemaker:AddTags",
+                ],
+                resources=[jobs],
+            )
+        )
+        self._role.grant_pass_role(role)
+        _allow_autopilot_child_jobs(self, self._role, pipeline_name=self._job.name)
 
     def _notify_failures(self, topic: sns.ITopic) -> None:
         events.Rule(
@@ -376,12 +555,70 @@ class TrainingPipeline(Construct):
             suffixes=[
                 f":training-job/{self._job.name}-*",
                 f":hyper-parameter-tuning-job/{self._job.name}-*",
+                f":automl-job/{self._job.name}-*",
                 f":model/{self._job.name}-*",
                 "/*",
             ],
             reason="Job and model names are generated per execution under this pipeline's "
             "prefix; model package versions are numbered by SageMaker within the group.",
         )
+
+
+#: The jobs and models Autopilot starts with the execution role it was given.
+_AUTOPILOT_CHILD_JOBS = {
+    "processing-job": "ProcessingJob",
+    "training-job": "TrainingJob",
+    "hyper-parameter-tuning-job": "HyperParameterTuningJob",
+    "transform-job": "TransformJob",
+}
+
+
+def _allow_autopilot_child_jobs(
+    scope: Construct, role: SageMakerExecutionRole, *, pipeline_name: str
+) -> None:
+    """Let `role` run the jobs an Autopilot job starts with it, and pass itself to them.
+
+    Autopilot runs its data analysis, candidate training, tuning and explainability jobs in
+    the caller's account with the role it was given, and names them itself (some without the
+    AutoML job's name, e.g. `db-1-...`), so they are granted by kind in this account and
+    region. The statements go to the role's customer-managed service policy.
+    """
+    stack = Stack.of(scope)
+    resources = [
+        stack.format_arn(service="sagemaker", resource=kind, resource_name="*")
+        for kind in _AUTOPILOT_CHILD_JOBS
+    ]
+    automl_jobs = stack.format_arn(
+        service="sagemaker", resource="automl-job", resource_name=f"{pipeline_name}-*"
+    )
+    actions = sorted(
+        f"sagemaker:{verb}{noun}"
+        for noun in _AUTOPILOT_CHILD_JOBS.values()
+        for verb in ("Create", "Describe", "Stop")
+    )
+    role.service_policy.add_statements(
+        iam.PolicyStatement(
+            actions=[*actions, "sagemaker:AddTags", "sagemaker:ListTags"], resources=resources
+        ),
+        iam.PolicyStatement(
+            actions=["sagemaker:DescribeAutoMLJob", "sagemaker:DescribeAutoMLJobV2"],
+            resources=[automl_jobs],
+        ),
+        iam.PolicyStatement(
+            actions=["iam:PassRole"],
+            resources=[role.role.role_arn],
+            conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+        ),
+    )
+    acknowledge_wildcard_resources(
+        cast(iam.CfnManagedPolicy, role.service_policy.node.default_child),
+        suffixes=[
+            *(f":{kind}/*" for kind in _AUTOPILOT_CHILD_JOBS),
+            f":automl-job/{pipeline_name}-*",
+        ],
+        reason="Autopilot names the processing, training, tuning and transform jobs it runs "
+        "with this role itself; AutoML jobs are named per execution under the pipeline prefix.",
+    )
 
 
 def start_role_policy(state_machine: sfn.StateMachine) -> iam.CfnPolicy | None:

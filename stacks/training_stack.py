@@ -1,4 +1,4 @@
-"""The training stack: the SageMaker execution role and one pipeline per training definition."""
+"""The training stack: the SageMaker execution roles and one pipeline per training definition."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from config import StageConfig
+from config.autopilot_schema import AutopilotConfig
 from config.schema import TrainingConfig
 from constructs_lib import (
+    AutoMLJob,
     BucketPrefixes,
     BucketSet,
     HyperparameterTuning,
@@ -25,6 +27,7 @@ from constructs_lib import (
     TrainingJob,
     TrainingPipeline,
 )
+from constructs_lib.automl_job import CSV, PARQUET
 from constructs_lib.builtin_algorithms import get_algorithm, render_hyperparameters
 from stacks.custom_models import METRIC_DEFINITIONS, CustomCodeFactory
 from stacks.naming import pascal_case
@@ -40,6 +43,9 @@ class TrainingStack(Stack):
 
     Attributes:
         execution_role: the role SageMaker training jobs run with.
+        autopilot_role: the role Autopilot jobs run with, when a definition is an Autopilot
+            one. Autopilot starts its own jobs with it, so the training jobs' role does not get
+            that right.
         pipelines: the training pipelines, by definition name.
     """
 
@@ -63,26 +69,44 @@ class TrainingStack(Stack):
         )
         self._config = config
         self._buckets = buckets
+        read = [BucketPrefixes(buckets.data.bucket, (TRAINING_DATA_PREFIX,))]
         self.execution_role = SageMakerExecutionRole(
             self,
             "ExecutionRole",
             encryption_key=key,
-            read=[BucketPrefixes(buckets.data.bucket, (TRAINING_DATA_PREFIX,))],
+            read=read,
             write=[
                 BucketPrefixes(buckets.artifacts.bucket, (MODEL_OUTPUT_PREFIX, CHECKPOINT_PREFIX))
             ],
             description="Assumed by SageMaker training jobs of this stage",
         )
         CfnOutput(self, "ExecutionRoleArn", value=self.execution_role.role.role_arn)
+        self.autopilot_role: SageMakerExecutionRole | None = None
+        if any(training.autopilot for training in config.training.values()):
+            self.autopilot_role = SageMakerExecutionRole(
+                self,
+                "AutopilotRole",
+                encryption_key=key,
+                read=read,
+                write=[BucketPrefixes(buckets.artifacts.bucket, (MODEL_OUTPUT_PREFIX,))],
+                description="Assumed by SageMaker Autopilot jobs of this stage and the jobs "
+                "they start",
+            )
         self._custom_code = CustomCodeFactory(self, self.execution_role)
         self.pipelines: dict[str, TrainingPipeline] = {}
         for name, training in sorted(config.training.items()):
-            job, inference_image = self._job(name, training)
+            job: TrainingJob | AutoMLJob
+            if training.autopilot is not None:
+                job, inference_image = self._automl_job(name, training, training.autopilot), None
+            else:
+                job, inference_image = self._job(name, training)
             self.pipelines[name] = TrainingPipeline(
                 self,
                 pascal_case(name),
                 job=job,
-                execution_role=self.execution_role,
+                execution_role=self.autopilot_role
+                if training.autopilot and self.autopilot_role
+                else self.execution_role,
                 encryption_key=key,
                 inference_image_uri=inference_image,
                 notification_topic=notification_topic,
@@ -103,18 +127,47 @@ class TrainingStack(Stack):
                 description=f"Start this state machine to train {name}",
             )
 
-    def _job(self, name: str, training: TrainingConfig) -> tuple[TrainingJob, str]:
-        """The job a definition runs, and the image its model is served with."""
-        data, artifacts = self._buckets.data.bucket, self._buckets.artifacts.bucket
-        inputs = [
+    def _inputs(
+        self, training: TrainingConfig, content_type: str | None = None
+    ) -> list[TrainingInput]:
+        return [
             TrainingInput(
                 name=channel,
-                bucket=data,
+                bucket=self._buckets.data.bucket,
                 prefix=f"{TRAINING_DATA_PREFIX}{spec.prefix}",
-                content_type=spec.content_type,
+                content_type=content_type or spec.content_type,
             )
             for channel, spec in training.channels.items()
         ]
+
+    def _automl_job(
+        self, name: str, training: TrainingConfig, autopilot: AutopilotConfig
+    ) -> AutoMLJob:
+        """The Autopilot job a definition runs."""
+        per_candidate = autopilot.max_runtime_per_candidate_minutes
+        whole = autopilot.max_job_runtime_minutes
+        return AutoMLJob(
+            name=name,
+            inputs=self._inputs(training, CSV if autopilot.content_type == "csv" else PARQUET),
+            target_column=autopilot.target_column,
+            problem_type=autopilot.problem_type,
+            objective_metric=autopilot.objective_metric,
+            mode=autopilot.mode,
+            max_candidates=autopilot.max_candidates,
+            max_runtime_per_candidate=Duration.minutes(per_candidate) if per_candidate else None,
+            max_job_runtime=Duration.minutes(whole) if whole else None,
+            validation_fraction=autopilot.validation_fraction,
+            output_bucket=self._buckets.artifacts.bucket,
+            output_prefix=f"{MODEL_OUTPUT_PREFIX}{name}/",
+            tags={"training-definition": name},
+        )
+
+    def _job(self, name: str, training: TrainingConfig) -> tuple[TrainingJob, str]:
+        """The job a definition runs, and the image its model is served with."""
+        artifacts = self._buckets.artifacts.bucket
+        inputs = self._inputs(training)
+        # The schema requires an instance type of algorithm and framework definitions.
+        assert training.instance_type is not None
         if training.algorithm is not None:
             algorithm = get_algorithm(training.algorithm)
             image = algorithm.training_image(self.region, training.version)
