@@ -18,10 +18,14 @@ from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 
 from config import DEFAULT_CONFIG_DIR, ENVIRONMENTS, ConfigError, load_all
+from constructs_lib.builtin_algorithms import sdk
 from stacks import SageMakerStage
 
 #: CDK context key naming the folder of environment files.
 CONFIG_DIR_CONTEXT = "config_dir"
+#: Image URIs and other answers of the SageMaker SDK, kept between synths: importing the SDK
+#: costs about 5 s a process. Keyed by the SDK's version; safe to delete at any time.
+SDK_ANSWERS = Path(__file__).resolve().parent / ".cache" / "sagemaker-sdk-answers.json"
 
 
 def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = None) -> App:
@@ -35,6 +39,7 @@ def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = Non
         ConfigError: an environment file is missing or invalid.
     """
     app = App(context=dict(context) if context is not None else None, outdir=outdir)
+    sdk.keep_answers_in(SDK_ANSWERS)
     config_dir = Path(app.node.try_get_context(CONFIG_DIR_CONTEXT) or DEFAULT_CONFIG_DIR)
     configs = load_all(config_dir)
     for name, stage_id in ENVIRONMENTS.items():

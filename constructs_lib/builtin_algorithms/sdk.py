@@ -1,16 +1,29 @@
 """Offline, cached access to the SageMaker SDK's bundled image URI configuration.
 
 `sagemaker.core.image_uris` resolves every image from JSON files shipped inside the package: no
-network and no credentials. Importing `sagemaker.core` takes seconds, so it is imported on first
-use, never when this module is imported, and every answer is cached for the process.
+network and no credentials. Importing `sagemaker.core` takes seconds (about 5 s, most of a small
+app's synth), so:
+
+- the JSON configs are read straight from the installed package, as `config_for_framework`
+  reads them, without importing the SDK;
+- the SDK is imported on first use, never when this module is imported, and every answer is
+  cached for the process;
+- an app may keep the answers between processes with `keep_answers_in(path)`: a JSON file keyed
+  by the SDK's version, so a new SDK release can never be answered from an old one's data.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.metadata
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
 
 ImageScope = Literal["training", "inference", "inference_graviton"]
 """An SDK image scope."""
@@ -35,9 +48,69 @@ def sdk_label() -> str:
         return "sagemaker-core"
 
 
+_Answer = TypeVar("_Answer")
+
+
+@dataclass
+class _AnswerFile:
+    """Where `keep_answers_in` said to keep the answers, if anywhere."""
+
+    path: Path | None = None
+
+
+_answer_file = _AnswerFile()
+
+
+def keep_answers_in(path: Path | None) -> None:
+    """Keep the SDK's answers (image URIs and the like) in `path` between processes.
+
+    Each answer is keyed by the installed SDK version, the question and its arguments. Reads
+    are tolerant (a missing or corrupt file is an empty one) and writes atomic, so concurrent
+    synths may share the file; the worst a race does is to ask the SDK again. `None` stops.
+    """
+    _answer_file.path = path
+
+
+def _remembered(question: str, arguments: dict[str, Any], ask: Callable[[], _Answer]) -> _Answer:
+    """`ask()`'s answer, from the answer file when it has one, else asked and written there."""
+    path = _answer_file.path
+    if path is None:
+        return ask()
+    key = f"{sdk_label()} {question} {json.dumps(arguments, sort_keys=True)}"
+    answers = _read_answers(path)
+    if key in answers:
+        return cast(_Answer, answers[key])
+    answer = ask()
+    _write_answers(path, {**_read_answers(path), key: answer})
+    return answer
+
+
+def _read_answers(path: Path) -> dict[str, Any]:
+    try:
+        answers = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return answers if isinstance(answers, dict) else {}
+
+
+def _write_answers(path: Path, answers: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        json.dump(answers, file, indent=1, sort_keys=True)
+    Path(temporary).replace(path)
+
+
 @functools.cache
 def _config(framework: str) -> dict[str, Any]:
-    return cast(dict[str, Any], image_uris().config_for_framework(framework))
+    """The SDK's bundled image config of `framework`, without importing the SDK."""
+    try:
+        bundled = importlib.metadata.distribution("sagemaker-core").locate_file(
+            f"sagemaker/core/image_uri_config/{framework}.json"
+        )
+        return cast(dict[str, Any], json.loads(Path(str(bundled)).read_text(encoding="utf-8")))
+    except (importlib.metadata.PackageNotFoundError, FileNotFoundError):
+        return cast(dict[str, Any], image_uris().config_for_framework(framework))
 
 
 def scope_config(framework: str, scope: ImageScope) -> dict[str, Any]:
@@ -97,23 +170,30 @@ def retrieve(
     Raises:
         ValueError: whatever the SDK refuses, with the SDK's message.
     """
-    return str(
-        image_uris().retrieve(
-            framework,
-            region,
-            version=version,
-            py_version=py_version,
-            instance_type=instance_type,
-            image_scope=scope,
-        )
+    arguments = {
+        "framework": framework,
+        "region": region,
+        "version": version,
+        "py_version": py_version,
+        "instance_type": instance_type,
+        "image_scope": scope,
+    }
+    return _remembered(
+        "image_uris.retrieve",
+        arguments,
+        lambda: str(image_uris().retrieve(**arguments)),
     )
 
 
 @functools.cache
 def graviton_families() -> frozenset[str]:
     """Instance families the SDK maps to Graviton (arm64) inference images."""
-    from sagemaker.core.fw_utils import (  # type: ignore[import-untyped, unused-ignore]
-        GRAVITON_ALLOWED_TARGET_INSTANCE_FAMILY,
-    )
 
-    return frozenset(GRAVITON_ALLOWED_TARGET_INSTANCE_FAMILY)
+    def ask() -> list[str]:
+        from sagemaker.core.fw_utils import (  # type: ignore[import-untyped, unused-ignore]
+            GRAVITON_ALLOWED_TARGET_INSTANCE_FAMILY,
+        )
+
+        return sorted(GRAVITON_ALLOWED_TARGET_INSTANCE_FAMILY)
+
+    return frozenset(_remembered("fw_utils.GRAVITON_ALLOWED_TARGET_INSTANCE_FAMILY", {}, ask))

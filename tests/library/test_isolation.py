@@ -47,6 +47,14 @@ ALLOWED = {
     ("custom_code.py", "pack_source", "open"): (
         "tarfile.open(fileobj=...) writes the bundle into an in-memory buffer; it opens no file"
     ),
+    ("builtin_algorithms/sdk.py", "_config", "read_text"): (
+        "reads the SageMaker SDK's own bundled image config, as `config_for_framework` does, "
+        "without the 5 s SDK import: package data, not configuration"
+    ),
+    ("builtin_algorithms/sdk.py", "_read_answers", "read_text"): (
+        "the SDK answer file, only where the app names one with `keep_answers_in`: a cache of "
+        "the SDK's answers keyed by its version, never an input"
+    ),
 }
 
 
