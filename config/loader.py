@@ -8,14 +8,18 @@ allowed, so `cdk synth` can print one readable message instead of a traceback.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import cache
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, StringConstraints, ValidationError
+from pydantic.fields import FieldInfo
 
 from config.catalog_checks import catalog_problems
 from config.schema import StageConfig
+from constructs_lib.builtin_algorithms.problems import did_you_mean
 
 #: The environments the app builds, in order: file stem -> Stage construct id.
 ENVIRONMENTS: Mapping[str, str] = {"dev": "Dev", "prod": "Prod"}
@@ -94,6 +98,8 @@ def load_stage_config(path: Path) -> StageConfig:
         raise ConfigError(f"{display}:{error}") from None
     except yaml.MarkedYAMLError as error:
         raise ConfigError(_syntax_error(display, text, error)) from None
+    except yaml.reader.ReaderError as error:
+        raise ConfigError(_reader_error(display, text, error)) from None
     except yaml.YAMLError as error:
         first_line = str(error).splitlines()[0]
         raise ConfigError(f"{display}: YAML syntax error: {first_line}") from None
@@ -133,6 +139,16 @@ def _syntax_error(display: str, text: str, error: yaml.MarkedYAMLError) -> str:
     return f"{where}: YAML syntax error: {problem}"
 
 
+def _reader_error(display: str, text: str, error: yaml.reader.ReaderError) -> str:
+    """`file:line: ...` for a character YAML does not allow (a control character)."""
+    line = text.count("\n", 0, error.position) + 1
+    column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+    return (
+        f"{display}:{line}: YAML syntax error: unacceptable character #x{error.character:04x} "
+        f"(column {column}): control characters are not allowed; remove it"
+    )
+
+
 def load_all(config_dir: Path) -> dict[str, StageConfig]:
     """Load every environment file of `ENVIRONMENTS` from `config_dir`, keyed by file stem."""
     return {name: load_stage_config(config_dir / f"{name}.yaml") for name in ENVIRONMENTS}
@@ -160,17 +176,90 @@ def _located(
 def _describe(detail: Mapping[str, Any]) -> str:
     kind = detail["type"]
     if kind == "extra_forbidden":
-        return "unknown setting; remove it or check its spelling against config/schema.py"
+        return _unknown_setting(tuple(detail["loc"]))
     if kind == "missing":
         return "required setting is missing"
     message = str(detail["msg"])
     if kind == "string_type" and isinstance(detail.get("input"), int):
         message = f'must be text: quote it, e.g. "{detail["input"]}"'
     elif kind == "string_pattern_mismatch":
-        message = f"does not match the pattern {detail['ctx']['pattern']}"
+        pattern = detail["ctx"]["pattern"]
+        described = _pattern_descriptions().get(pattern)
+        if described:
+            return f"must be {described}; got {detail['input']!r}"
+        message = f"does not match the pattern {pattern}"
     if "input" in detail and not isinstance(detail["input"], (dict, list)):
         message += f" (got {detail['input']!r})"
     return message
+
+
+def _unknown_setting(location: Location) -> str:
+    """`unknown setting; did you mean 'x'? Allowed here: ...` for the key at `location`."""
+    model = _model_at(location[:-1])
+    if model is None:
+        return "unknown setting; remove it or check its spelling against config/schema.py"
+    allowed = ", ".join(model.model_fields)
+    hint = did_you_mean(str(location[-1]), model.model_fields)
+    return (
+        f"unknown setting{hint} Allowed here: {allowed}"
+        if hint
+        else (f"unknown setting; allowed here: {allowed}")
+    )
+
+
+def _model_at(location: Location) -> type[BaseModel] | None:
+    """The schema section whose keys are written at `location` (a path from the file's top)."""
+    current: Any = StageConfig
+    for part in location:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            current = get_type_hints(current, include_extras=True).get(str(part))
+        elif get_origin(current) in (dict, list):
+            current = get_args(current)[-1]  # a name or an index: on to the item's type
+        else:
+            return None
+        current = _unwrapped(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrapped(annotation: Any) -> Any:
+    """`X` for `Annotated[X, ...]` and for `X | None`."""
+    if get_origin(annotation) is Annotated:
+        return _unwrapped(get_args(annotation)[0])
+    arguments = [arg for arg in get_args(annotation) if arg is not type(None)]
+    if get_origin(annotation) in (Union, UnionType) and len(arguments) == 1:
+        return _unwrapped(arguments[0])
+    return annotation
+
+
+@cache
+def _pattern_descriptions() -> dict[str, str]:
+    """Regular expression -> what it means in words, from the schema's annotated types
+    (`Annotated[str, StringConstraints(pattern=...), Field(description=...)]`)."""
+    found: dict[str, str] = {}
+    seen: set[int] = set()
+
+    def visit(annotation: Any) -> None:
+        if id(annotation) in seen:
+            return
+        seen.add(id(annotation))
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            for hint in get_type_hints(annotation, include_extras=True).values():
+                visit(hint)
+            return
+        arguments = get_args(annotation)
+        if get_origin(annotation) is Annotated:
+            constraints = [m for m in arguments[1:] if isinstance(m, StringConstraints)]
+            fields = [m for m in arguments[1:] if isinstance(m, FieldInfo)]
+            patterns = [c.pattern for c in constraints if isinstance(c.pattern, str)]
+            descriptions = [f.description for f in fields if f.description]
+            if patterns and descriptions:
+                found[patterns[0]] = descriptions[0]
+            arguments = arguments[:1]
+        for argument in arguments:
+            visit(argument)
+
+    visit(StageConfig)
+    return found
 
 
 def _nearest_line(location: Location, key_lines: Mapping[Location, int]) -> int | None:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from config import StageConfig
 from tests.conftest import REPO_ROOT, cdk_cli, meaningful_lines
 
 from .conftest import AppRunner
@@ -44,7 +45,8 @@ TRAINING_FAMILIES = (
     "ml.p6-b300, ml.p6e-gb200, ml.r5, ml.r5d, ml.r6i, ml.r7i, ml.r8i, ml.r8i-flex, ml.t3, "
     "ml.trn1, ml.trn1n, ml.trn2"
 )
-UNKNOWN_SETTING = "unknown setting; remove it or check its spelling against config/schema.py"
+#: The top-level settings of an environment file, as an unknown key's message lists them.
+TOP_LEVEL_SETTINGS = ", ".join(StageConfig.model_fields)
 #: Nine lines of YAML whose aliases expand to 10**8 list items (a "billion laughs" file).
 ALIAS_BOMB = "laughs:\n  l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"  l{level}: &l{level} [{', '.join([f'*l{level - 1}'] * 10)}]\n" for level in range(1, 8)
@@ -160,8 +162,9 @@ CASES = [
         "dev.yaml",
         "region: us-east-1\n",
         "region: us-east-1  # \x07\n",
-        "{file}: YAML syntax error: unacceptable character #x0007: special characters are not "
-        "allowed",
+        "{file}:{line}: YAML syntax error: unacceptable character #x0007 (column 22): control "
+        "characters are not allowed; remove it",
+        at="region: us-east-1  #",
     ),
     BadConfig(
         "file-not-utf8",
@@ -177,7 +180,8 @@ CASES = [
         "dev.yaml",
         "\nproduction: false\n",
         "\nproduction: false\n" + ALIAS_BOMB,
-        f"{{file}}:{{line}}: laughs: {UNKNOWN_SETTING}",
+        "{file}:{line}: laughs: unknown setting; did you mean 'tags'? Allowed here: "
+        f"{TOP_LEVEL_SETTINGS}",
         at="laughs:",
         timeout=60,  # before aliases were walked once, this file took hours and gigabytes
     ),
@@ -194,7 +198,7 @@ CASES = [
         "dev.yaml",
         "\nproduction: false\n",
         "\nproduction: false\nencryption: true\n",
-        f"{{file}}:{{line}}: encryption: {UNKNOWN_SETTING}",
+        f"{{file}}:{{line}}: encryption: unknown setting; allowed here: {TOP_LEVEL_SETTINGS}",
         at="encryption:",
     ),
     BadConfig(
@@ -202,7 +206,8 @@ CASES = [
         "dev.yaml",
         "termination_protection: false",
         "termination_protecton: false",
-        f"{{file}}:{{line}}: termination_protecton: {UNKNOWN_SETTING}",
+        "{file}:{line}: termination_protecton: unknown setting; did you mean "
+        f"'termination_protection'? Allowed here: {TOP_LEVEL_SETTINGS}",
         at="termination_protecton:",
     ),
     BadConfig(
@@ -241,7 +246,8 @@ CASES = [
         "dev.yaml",
         'account: "123456789012"',
         'account: "12345678901"',
-        "{file}:{line}: account: does not match the pattern ^\\d{12}$ (got '12345678901')",
+        "{file}:{line}: account: must be a 12-digit AWS account id, quoted so YAML keeps it a "
+        "string; got '12345678901'",
         at="account:",
     ),
     BadConfig(
@@ -273,10 +279,10 @@ CASES = [
     BadConfig(
         "schedule-not-an-expression",
         "dev.yaml",
-        "    register_model: true\n",
-        "    register_model: true\n    schedule: every monday\n",
-        "{file}:{line}: training.churn-xgboost.schedule: does not match the pattern "
-        "^(rate\\(\\d+ (minute|minutes|hour|hours|day|days)\\)|cron\\(.+\\))$ (got 'every monday')",
+        "        content_type: text/csv\n    register_model: true\n",
+        "        content_type: text/csv\n    register_model: true\n    schedule: every monday\n",
+        "{file}:{line}: training.churn-xgboost.schedule: must be an EventBridge schedule: "
+        "rate(N minutes|hours|days) or cron(...); got 'every monday'",
         at="schedule:",
     ),
     # Training definitions against the algorithm catalog and the SDK.
@@ -399,11 +405,13 @@ CASES = [
     BadConfig(
         "artifact-not-an-s3-uri",
         "dev.yaml",
-        "artifact: models/churn-xgboost/",
-        "artifact: s3:/churn-models/churn-xgboost/",
-        "{file}:{line}: endpoints.churn-xgboost.model.artifact: does not match the pattern "
-        "^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\\S+|[A-Za-z0-9!_.*'()-][A-Za-z0-9!_.*'()/-]*)"
-        "\\.tar\\.gz$ (got '{text}')",
+        "  # The artifact a `make train NAME=churn-xgboost` run printed (key in the artifacts "
+        "bucket).\n      artifact: models/churn-xgboost/",
+        "  # The artifact a `make train NAME=churn-xgboost` run printed (key in the artifacts "
+        "bucket).\n      artifact: s3:/churn-models/churn-xgboost/",
+        "{file}:{line}: endpoints.churn-xgboost.model.artifact: must be s3://bucket/key.tar.gz, "
+        "or a key in the stage's artifacts bucket (models/<definition>/<job>/output/model.tar.gz);"
+        " got '{text}'",
         at="artifact: ",
     ),
     BadConfig(
