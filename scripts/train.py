@@ -6,9 +6,12 @@
 
 It finds the pipeline's state machine in the stage's Training stack outputs, starts an
 execution (channel URIs given with --data override the defaults), then prints each status
-change of the execution and of its SageMaker job with the elapsed time, and at the end the
-model artifact's S3 location. It uses the standard AWS configuration: your credentials for real
-AWS, or `AWS_ENDPOINT_URL` for the local emulator that `make deploy --keep-running` leaves up.
+change of the execution and of its SageMaker job with the elapsed time (for an Autopilot
+definition: the AutoML job's status, its secondary status such as CandidateDefinitionsGenerated
+or TrainingModels, and the best candidate so far), and at the end the model artifact's S3
+location, or the best candidate of an Autopilot run. It uses the standard AWS configuration:
+your credentials for real AWS, or `AWS_ENDPOINT_URL` for the local emulator that
+`make deploy --keep-running` leaves up.
 """
 
 from __future__ import annotations
@@ -88,29 +91,56 @@ def parse_data(pairs: Sequence[str]) -> dict[str, str]:
     return data
 
 
+#: The state that starts an Autopilot job (constructs_lib/training_pipeline.py).
+AUTOML_START_STATE = "StartAutoML"
+
+
 def progress(stepfunctions: Any, sagemaker: Any, execution_arn: str) -> tuple[Progress, Any]:
     """The current statuses, and the execution's output once it has one."""
     execution = stepfunctions.describe_execution(executionArn=execution_arn)
     output = json.loads(execution["output"]) if execution.get("output") else None
-    job_name = _job_name(stepfunctions, execution_arn)
+    job_name, automl = _job_name(stepfunctions, execution_arn)
     job_status = None
     if job_name:
         try:
-            job = sagemaker.describe_training_job(TrainingJobName=job_name)
-            job_status = f"{job['TrainingJobStatus']}/{job.get('SecondaryStatus', '-')}"
+            job_status = (
+                _automl_status(sagemaker, job_name)
+                if automl
+                else _training_status(sagemaker, job_name)
+            )
         except ClientError:
             job_status = None
     return Progress(execution["status"], job_name, job_status), output
 
 
-def _job_name(stepfunctions: Any, execution_arn: str) -> str | None:
+def _training_status(sagemaker: Any, job_name: str) -> str:
+    job = sagemaker.describe_training_job(TrainingJobName=job_name)
+    return f"{job['TrainingJobStatus']}/{job.get('SecondaryStatus', '-')}"
+
+
+def _automl_status(sagemaker: Any, job_name: str) -> str:
+    """`InProgress/TrainingModels, best <candidate> (F1 0.8123)` for an AutoML job."""
+    job = sagemaker.describe_auto_ml_job_v2(AutoMLJobName=job_name)
+    status = f"{job['AutoMLJobStatus']}/{job.get('AutoMLJobSecondaryStatus', '-')}"
+    best = job.get("BestCandidate")
+    if best:
+        metric = best.get("FinalAutoMLJobObjectiveMetric") or {}
+        score = f" ({metric['MetricName']} {metric['Value']:g})" if "Value" in metric else ""
+        status += f", best {best['CandidateName']}{score}"
+    return status
+
+
+def _job_name(stepfunctions: Any, execution_arn: str) -> tuple[str | None, bool]:
+    """The execution's job name, and whether it is an AutoML job."""
     events = stepfunctions.get_execution_history(executionArn=execution_arn, maxResults=100)
+    name, automl = None, False
     for event in events.get("events", []):
         details = event.get("stateExitedEventDetails") or {}
         if details.get("name") == "NameJob":
             name = json.loads(details.get("output", "{}")).get("job_name")
-            return str(name) if name else None
-    return None
+        entered = event.get("stateEnteredEventDetails") or {}
+        automl = automl or entered.get("name") == AUTOML_START_STATE
+    return (str(name) if name else None), automl
 
 
 def follow(
@@ -171,12 +201,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if final.execution_status != "SUCCEEDED":
         print(
             f"Training {final.execution_status}: see the execution in the Step Functions "
-            "console and the job's logs under /aws/sagemaker/TrainingJobs."
+            "console and the job's logs under /aws/sagemaker/TrainingJobs (an Autopilot "
+            "job's also under /aws/sagemaker/ProcessingJobs)."
         )
         return 1
-    print(f"Model artifact: {output['training']['model_data']}")
-    print(f"Model: {output['model']['model_arn']}")
+    for line in summary(output):
+        print(line)
     return 0
+
+
+def summary(output: dict[str, Any]) -> list[str]:
+    """What a successful execution made: the artifact or best candidate, model and package."""
+    lines = []
+    if "best" in output:
+        lines.append(f"Best candidate: {output['best']['candidate']}")
+    else:
+        lines.append(f"Model artifact: {output['training']['model_data']}")
+    lines.append(f"Model: {output['model']['model_arn']}")
+    if "registration" in output:
+        lines.append(
+            f"Model package (pending approval): {output['registration']['model_package_arn']}"
+        )
+    return lines
 
 
 if __name__ == "__main__":
