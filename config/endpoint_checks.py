@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from config.schema import EndpointConfig
-from constructs_lib.builtin_algorithms import get_algorithm
+from constructs_lib.builtin_algorithms import get_algorithm, sdk
 from constructs_lib.framework_images import check_framework_image
 from constructs_lib.serving import Autoscaling, ServerlessConfig
 from constructs_lib.serving.hosting import Hosting
 
+if TYPE_CHECKING:  # config.schema imports the monitoring schema itself, part-way through
+    from config.monitoring_schema import MonitoringConfig
+
 
 def endpoint_problems(endpoint: EndpointConfig, *, region: str) -> list[tuple[str, str]]:
     """(field, message) for what SageMaker or the endpoint construct would refuse."""
-    return _model_problems(endpoint, region=region) or _hosting_problems(endpoint)
+    return (
+        _model_problems(endpoint, region=region)
+        or _hosting_problems(endpoint)
+        or _monitoring_problems(endpoint, region=region)
+    )
 
 
 def _model_problems(endpoint: EndpointConfig, *, region: str) -> list[tuple[str, str]]:
@@ -45,6 +54,7 @@ def _hosting_problems(endpoint: EndpointConfig) -> list[tuple[str, str]]:
             ("autoscaling", endpoint.autoscaling),
             ("data_capture_percent", endpoint.data_capture_percent),
             ("deployment", endpoint.deployment),
+            ("monitoring", endpoint.monitoring),
         )
         if endpoint.serverless is not None and given is not None
     ]
@@ -53,8 +63,8 @@ def _hosting_problems(endpoint: EndpointConfig) -> list[tuple[str, str]]:
             (
                 "serverless",
                 f"cannot be combined with {', '.join(serverless_conflicts)}: serverless "
-                "endpoints have no instances to choose or scale, no data capture and no "
-                "deployment guardrails",
+                "endpoints have no instances to choose or scale, no data capture (so nothing to "
+                "monitor) and no deployment guardrails",
             )
         ]
     if endpoint.serverless is not None:
@@ -92,4 +102,53 @@ def _hosting_problems(endpoint: EndpointConfig) -> list[tuple[str, str]]:
         if separator and field in {"instance_type", "autoscaling"}:
             return [(field, message)]
         return [("instance_count", str(error).replace("initial_instance_count", "instance_count"))]
+    return []
+
+
+def _monitoring_problems(endpoint: EndpointConfig, *, region: str) -> list[tuple[str, str]]:
+    monitoring = endpoint.monitoring
+    if monitoring is None:
+        return []
+    if endpoint.data_capture_percent is None:
+        return [
+            (
+                "monitoring",
+                "needs data capture: monitoring schedules analyse the requests and responses "
+                "the endpoint captures; set data_capture_percent (1 to 100) on this endpoint",
+            )
+        ]
+    try:
+        monitoring.resources()
+    except ValueError as error:
+        return [("monitoring.instance_type", str(error))]
+    problems = _monitor_problems(monitoring)
+    if problems:
+        return problems
+    images: list[sdk.MonitoringImage] = (
+        ["model-monitor"] if monitoring.data_quality or monitoring.model_quality else []
+    )
+    if monitoring.bias or monitoring.explainability:
+        images.append("clarify")
+    for image in images:
+        try:
+            sdk.monitoring_image(image, region)
+        except ValueError as error:
+            return [("monitoring", str(error))]
+    return []
+
+
+def _monitor_problems(monitoring: MonitoringConfig) -> list[tuple[str, str]]:
+    sections = {
+        "data_quality": monitoring.data_quality,
+        "model_quality": monitoring.model_quality,
+        "bias": monitoring.bias,
+        "explainability": monitoring.explainability,
+    }
+    for name, section in sections.items():
+        if section is None:
+            continue
+        try:
+            section.monitor()
+        except ValueError as error:
+            return [(f"monitoring.{name}", str(error))]
     return []

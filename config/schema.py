@@ -307,6 +307,10 @@ class ServerlessSettings(Strict):
     max_concurrency: int = 5
 
 
+# The monitoring section builds on Strict (above) and field_error (at run time).
+from config.monitoring_schema import MonitoringConfig  # noqa: E402
+
+
 class EndpointConfig(Strict):
     """A real-time endpoint serving one model."""
 
@@ -320,6 +324,8 @@ class EndpointConfig(Strict):
     alarms: AlarmsConfig = Field(default_factory=AlarmsConfig)
     deployment: DeploymentConfig | None = None
     serverless: ServerlessSettings | None = None
+    monitoring: MonitoringConfig | None = None
+    """Model Monitor and Clarify schedules on the captured traffic (docs/monitoring.md)."""
 
 
 # The batch section builds on the models above (Strict, S3Prefix, EndpointModelConfig).

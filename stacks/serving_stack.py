@@ -1,10 +1,12 @@
-"""The serving stack: one real-time endpoint per endpoint definition of the stage."""
+"""The serving stack: one real-time endpoint per endpoint definition of the stage, and its
+monitoring schedules when the definition asks for them."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import CfnOutput, Duration, Stack, Stage
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
@@ -14,6 +16,7 @@ from config import StageConfig
 from config.schema import DeploymentConfig, EndpointConfig, EndpointModelConfig
 from constructs_lib import BucketPrefixes, BucketSet
 from constructs_lib.framework_images import resolve_framework_image
+from constructs_lib.monitoring import EndpointMonitoring
 from constructs_lib.serving import (
     Autoscaling,
     DataCapture,
@@ -29,6 +32,8 @@ from stacks.naming import pascal_case
 from stacks.training_stack import MODEL_OUTPUT_PREFIX
 
 DATA_CAPTURE_PREFIX = "data-capture/"
+MONITORING_PREFIX = "monitoring/"
+"""Reports go to `monitoring/<endpoint>/reports/`; baselines and ground truth live beside them."""
 
 
 def endpoint_name_parameter(stage: str, name: str) -> str:
@@ -41,6 +46,7 @@ class ServingStack(Stack):
 
     Attributes:
         endpoints: the endpoints, by definition name.
+        monitoring: the monitoring of the endpoints that declare it, by definition name.
     """
 
     def __init__(
@@ -63,7 +69,17 @@ class ServingStack(Stack):
         )
         self._artifacts = buckets.artifacts.bucket
         self.endpoints: dict[str, ModelEndpoint] = {}
+        self.monitoring: dict[str, EndpointMonitoring] = {}
         for name, definition in sorted(config.endpoints.items()):
+            data_capture = (
+                DataCapture(
+                    bucket=self._artifacts,
+                    prefix=f"{DATA_CAPTURE_PREFIX}{name}/",
+                    sampling_percentage=definition.data_capture_percent,
+                )
+                if definition.data_capture_percent
+                else None
+            )
             endpoint = ModelEndpoint(
                 self,
                 pascal_case(name),
@@ -78,13 +94,7 @@ class ServingStack(Stack):
                 )
                 if definition.autoscaling
                 else None,
-                data_capture=DataCapture(
-                    bucket=self._artifacts,
-                    prefix=f"{DATA_CAPTURE_PREFIX}{name}/",
-                    sampling_percentage=definition.data_capture_percent,
-                )
-                if definition.data_capture_percent
-                else None,
+                data_capture=data_capture,
                 alarms=EndpointAlarms(
                     topic=notification_topic,
                     server_errors=definition.alarms.server_errors,
@@ -100,6 +110,29 @@ class ServingStack(Stack):
                 else None,
             )
             self.endpoints[name] = endpoint
+            monitoring = definition.monitoring
+            if monitoring is not None:
+                self.monitoring[name] = EndpointMonitoring(
+                    self,
+                    f"{pascal_case(name)}Monitoring",
+                    endpoint=endpoint,
+                    data_capture=data_capture,
+                    encryption_key=key,
+                    output_prefix=f"{MONITORING_PREFIX}{name}/reports/",
+                    data_quality=monitoring.data_quality.monitor()
+                    if monitoring.data_quality
+                    else None,
+                    model_quality=monitoring.model_quality.monitor()
+                    if monitoring.model_quality
+                    else None,
+                    bias=monitoring.bias.monitor() if monitoring.bias else None,
+                    explainability=monitoring.explainability.monitor()
+                    if monitoring.explainability
+                    else None,
+                    resources=monitoring.resources(),
+                    alarm_topic=notification_topic,
+                    staging_dir=_staging_dir(self, "monitoring"),
+                )
             CfnOutput(
                 self,
                 f"{pascal_case(name)}EndpointName",
@@ -149,3 +182,10 @@ def _guardrails(deployment: DeploymentConfig | None) -> DeploymentGuardrails | N
         "all_at_once": lambda: TrafficShifting.all_at_once(wait=wait),
     }[deployment.traffic_shifting]()
     return DeploymentGuardrails(traffic_shifting=shifting)
+
+
+def _staging_dir(scope: Construct, name: str) -> Path:
+    """A folder of the stage's cloud assembly for files generated at synth."""
+    stage = Stage.of(scope)
+    assert stage is not None
+    return Path(stage.asset_outdir) / name

@@ -197,3 +197,71 @@ def graviton_families() -> frozenset[str]:
         return sorted(GRAVITON_ALLOWED_TARGET_INSTANCE_FAMILY)
 
     return frozenset(_remembered("fw_utils.GRAVITON_ALLOWED_TARGET_INSTANCE_FAMILY", {}, ask))
+
+
+MonitoringImage = Literal["model-monitor", "clarify"]
+"""The SDK's names of the Model Monitor analyzer and the Clarify processing image."""
+
+
+@functools.cache
+def monitoring_image(name: MonitoringImage, region: str) -> str:
+    """The Model Monitor or Clarify image for `region`, as the SDK resolves it.
+
+    Raises:
+        ValueError: if the SDK knows no such image in `region`, naming the regions it knows.
+    """
+    config = _config(name)
+    scoped = config.get("processing", config)
+    known = sorted({r for v in scoped["versions"].values() for r in v["registries"]})
+    if region not in known:
+        raise ValueError(
+            f"{sdk_label()} publishes no {name} image for region {region!r}; "
+            f"it knows: {', '.join(known)}"
+        )
+    arguments = {"framework": name, "region": region}
+    return _remembered(
+        "image_uris.retrieve", arguments, lambda: str(image_uris().retrieve(**arguments))
+    )
+
+
+def bias_analysis_config(
+    *,
+    label: str,
+    label_values: list[int | float | str],
+    facet: str,
+    facet_values: list[int | float | str] | None,
+    headers: list[str] | None,
+    probability_threshold: float | None,
+) -> dict[str, Any]:
+    """The Clarify bias-drift analysis config, built by the SDK's `BiasConfig`.
+
+    Raises:
+        ValueError: whatever the SDK refuses, with the SDK's message.
+    """
+    arguments: dict[str, Any] = {
+        "label": label,
+        "label_values": label_values,
+        "facet": facet,
+        "facet_values": facet_values,
+        "headers": headers,
+    }
+
+    def ask() -> dict[str, Any]:
+        from sagemaker.core.clarify import (  # type: ignore[import-untyped, unused-ignore]
+            BiasConfig,
+        )
+        from sagemaker.core.model_monitor.clarify_model_monitoring import (  # type: ignore[import-untyped, unused-ignore]
+            BiasAnalysisConfig,
+        )
+
+        bias = BiasConfig(
+            label_values_or_threshold=label_values,
+            facet_name=facet,
+            facet_values_or_threshold=facet_values,
+        )
+        return dict(BiasAnalysisConfig(bias, headers=headers, label=label)._to_dict())
+
+    config = dict(_remembered("clarify.BiasAnalysisConfig", arguments, ask))
+    if probability_threshold is not None:
+        config["probability_threshold"] = probability_threshold
+    return config
