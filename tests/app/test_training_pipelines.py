@@ -23,7 +23,15 @@ DEFINITIONS = [
     (stage, name)
     for stage, key in (("Dev", "dev"), ("Prod", "prod"))
     for name in sorted(CONFIGS[key].training)
+    if CONFIGS[key].training[name].autopilot is None
 ]
+AUTOPILOT_DEFINITIONS = [
+    (stage, name)
+    for stage, key in (("Dev", "dev"), ("Prod", "prod"))
+    for name in sorted(CONFIGS[key].training)
+    if CONFIGS[key].training[name].autopilot is not None
+]
+SAGEMAKER = botocore.session.get_session().get_service_model("sagemaker")
 ACCOUNT = "123456789012"
 SAMPLE_KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 DLC = "763104351884.dkr.ecr.us-east-1.amazonaws.com"
@@ -41,7 +49,7 @@ def _sample(part: Any) -> str:
         return str(part["Fn::Sub"]).replace("${AWS::URLSuffix}", "amazonaws.com")
     if "Key" in text and "Arn" in text:
         return SAMPLE_KEY
-    if "ExecutionRole" in text:
+    if "ExecutionRole" in text or "AutopilotRole" in text:
         return SAMPLE_ROLE
     if "Bucket" in text:
         return "sample-bucket"
@@ -62,22 +70,30 @@ def _definition(synthesized: SynthesizedApp, stage: str, name: str) -> dict[str,
     return json.loads("".join(_sample(part) for part in parts))  # type: ignore[no-any-return]
 
 
-def _substitute(value: Any, job_name: str) -> Any:
-    """Resolve the per-execution paths as Step Functions would for a sample execution."""
+def _substitute(value: Any, job_name: str, state: dict[str, Any] | None = None) -> Any:
+    """Resolve the per-execution paths as Step Functions would for a sample execution.
+
+    `state` gives the values of other paths, e.g. `{"$.best.containers": [...]}`.
+    """
+    state = state or {}
     if isinstance(value, list):
-        return [_substitute(item, job_name) for item in value]
+        return [_substitute(item, job_name, state) for item in value]
     if not isinstance(value, dict):
         return value
     resolved = {}
     for key, item in value.items():
         if not key.endswith(".$"):
-            resolved[key] = _substitute(item, job_name)
+            resolved[key] = _substitute(item, job_name, state)
+        elif item in state:
+            resolved[key[:-2]] = state[item]
         elif item == "$.job_name":
             resolved[key[:-2]] = job_name
         elif item.startswith("$.data."):
             resolved[key[:-2]] = f"s3://sample-bucket/datasets/{item.removeprefix('$.data.')}/"
         elif item.startswith("States.Format('s3://"):
             resolved[key[:-2]] = f"s3://sample-bucket/checkpoints/{job_name}/"
+        elif item == "States.Format('Trained by {}', $.job_name)":
+            resolved[key[:-2]] = f"Trained by {job_name}"
         else:
             raise AssertionError(f"unexpected path {key}: {item}")
     return resolved
@@ -99,9 +115,8 @@ def test_the_sagemaker_request_is_valid_for_botocore_and_moto(
     job_name = f"{name}-0f8fad5b" if tuning else f"{name}-0f8fad5b-d9cb-469f-a165-70867728950e"
     request = _substitute(state["Parameters"], job_name)
     operation = "CreateHyperParameterTuningJob" if tuning else "CreateTrainingJob"
-    model = botocore.session.get_session().get_service_model("sagemaker")
 
-    validate_parameters(request, model.operation_model(operation).input_shape)
+    validate_parameters(request, SAGEMAKER.operation_model(operation).input_shape)
 
     if not tuning:
         with mock_aws():
@@ -162,17 +177,20 @@ def test_state_machines_may_pass_only_the_execution_role(
     synthesized: SynthesizedApp, stage: str
 ) -> None:
     template = synthesized.template_json(f"{stage}/Training")
-    passes = [
-        statement
+    training = CONFIGS[stage.lower()].training
+    passes = {
+        logical_id: statement
         for logical_id, resource in template["Resources"].items()
         if resource["Type"] == "AWS::IAM::Policy" and not logical_id.startswith("ExecutionRole")
         for statement in resource["Properties"]["PolicyDocument"]["Statement"]
         if "iam:PassRole" in str(statement["Action"])
-    ]
-    assert len(passes) == len(CONFIGS[stage.lower()].training)
-    for statement in passes:
+    }
+    assert len(passes) == len(training)
+    for name, config in training.items():
+        (statement,) = (s for i, s in passes.items() if i.startswith(pascal_case(name)))
+        role = "AutopilotRoleDEBD6F0D" if config.autopilot else "ExecutionRoleFAA49FA6"
         assert statement["Action"] == "iam:PassRole"
-        assert statement["Resource"] == {"Fn::GetAtt": ["ExecutionRoleFAA49FA6", "Arn"]}
+        assert statement["Resource"] == {"Fn::GetAtt": [role, "Arn"]}
         assert statement["Condition"] == {
             "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
         }
@@ -242,3 +260,137 @@ def test_prod_pytorch_trains_on_gpu_with_an_image_built_from_training_code(
     assert request["ResourceConfig"]["InstanceType"] == "ml.g5.xlarge"
     assert "container-assets" in request["AlgorithmSpecification"]["TrainingImage"]
     assert "sagemaker_program" not in request["HyperParameters"]
+
+
+# --- Autopilot --------------------------------------------------------------------------------
+
+
+def _automl_definition(synthesized: SynthesizedApp, stage: str, name: str) -> dict[str, Any]:
+    states: dict[str, Any] = _definition(synthesized, stage, name)["States"]
+    assert "Train" not in states
+    assert "Tune" not in states
+    return states
+
+
+def test_only_dev_has_an_autopilot_definition() -> None:
+    assert AUTOPILOT_DEFINITIONS == [("Dev", "churn-autopilot")]
+
+
+@pytest.mark.parametrize(("stage", "name"), AUTOPILOT_DEFINITIONS)
+def test_the_automl_requests_are_valid_for_botocore_and_moto(
+    synthesized: SynthesizedApp, stage: str, name: str
+) -> None:
+    states = _automl_definition(synthesized, stage, name)
+    job_name = f"{name}-0f8fad5b"
+    request = _substitute(states["StartAutoML"]["Parameters"], job_name)
+
+    validate_parameters(request, SAGEMAKER.operation_model("CreateAutoMLJobV2").input_shape)
+
+    with mock_aws():
+        client = boto3.client("sagemaker", region_name="us-east-1")
+        client.create_auto_ml_job_v2(**request)
+        job = client.describe_auto_ml_job_v2(AutoMLJobName=job_name)
+        # moto reports a best candidate at once, with the shape SageMaker describes.
+        containers = [
+            {k: v for k, v in c.items() if k in ("Image", "ModelDataUrl", "Environment")}
+            for c in job["BestCandidate"]["InferenceContainers"]
+        ]
+        follow_up = {"$.best.containers": containers}
+        model = _substitute(states["CreateModel"]["Parameters"], job_name, follow_up)
+        validate_parameters(model, SAGEMAKER.operation_model("CreateModel").input_shape)
+        client.create_model(**model)
+        assert client.describe_model(ModelName=job_name)["Containers"] == containers
+    register = _substitute(states["RegisterModel"]["Parameters"], job_name, follow_up)
+    validate_parameters(register, SAGEMAKER.operation_model("CreateModelPackage").input_shape)
+
+
+def test_dev_autopilot_runs_the_configured_automl_job(synthesized: SynthesizedApp) -> None:
+    states = _automl_definition(synthesized, "Dev", "churn-autopilot")
+    request = states["StartAutoML"]["Parameters"]
+    assert request["AutoMLProblemTypeConfig"] == {
+        "TabularJobConfig": {
+            "ProblemType": "BinaryClassification",
+            "TargetAttributeName": "churned",
+            "Mode": "ENSEMBLING",
+            "CompletionCriteria": {
+                "MaxCandidates": 5,
+                "MaxRuntimePerTrainingJobInSeconds": 900,
+                "MaxAutoMLJobRuntimeInSeconds": 3600,
+            },
+        }
+    }
+    assert request["AutoMLJobObjective"] == {"MetricName": "F1"}
+    assert request["AutoMLJobInputDataConfig"] == [
+        {
+            "ChannelType": "training",
+            "ContentType": "text/csv;header=present",
+            "CompressionType": "None",
+            "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri.$": "$.data.train"}},
+        }
+    ]
+    assert request["OutputDataConfig"] == {
+        "S3OutputPath": "s3://sample-bucket/models/churn-autopilot/",
+        "KmsKeyId": SAMPLE_KEY,
+    }
+    assert request["SecurityConfig"] == {
+        "VolumeKmsKeyId": SAMPLE_KEY,
+        "EnableInterContainerTrafficEncryption": True,
+    }
+    assert request["RoleArn"] == SAMPLE_ROLE
+    assert "ModelDeployConfig" not in request
+    assert states["ChooseData"]["Parameters"]["defaults"] == {
+        "train": "s3://sample-bucket/datasets/churn/tabular/train/"
+    }
+    assert states["CreateModel"]["Parameters"]["EnableNetworkIsolation"] is True
+    assert states["CreateModel"]["Parameters"]["Containers.$"] == "$.best.containers"
+    register = states["RegisterModel"]["Parameters"]
+    assert register["ModelPackageGroupName"] == "Dev-Data-churn-autopilot"
+    assert register["ModelApprovalStatus"] == "PendingManualApproval"
+
+
+def test_the_autopilot_state_machine_may_touch_only_its_own_automl_jobs(
+    synthesized: SynthesizedApp,
+) -> None:
+    template = synthesized.template_json("Dev/Training")
+    statements = [
+        statement
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::IAM::Policy" and logical_id.startswith("ChurnAutopilot")
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    automl = [s for s in statements if "AutoML" in json.dumps(s["Action"])]
+    assert automl
+    assert {statement["Resource"] for statement in automl} == {
+        f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:automl-job/churn-autopilot-*"
+    }
+    actions = {
+        a
+        for s in statements
+        for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    }
+    assert "sagemaker:CreateTrainingJob" not in actions
+    assert "events:PutRule" not in actions
+
+
+def test_only_the_autopilot_role_may_start_autopilots_own_jobs(
+    synthesized: SynthesizedApp,
+) -> None:
+    dev = synthesized.template_json("Dev/Training")
+
+    def actions(prefix: str) -> set[str]:
+        return {
+            action
+            for logical_id, resource in dev["Resources"].items()
+            if logical_id.startswith(prefix) and resource["Type"] == "AWS::IAM::ManagedPolicy"
+            for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+            for action in (
+                statement["Action"]
+                if isinstance(statement["Action"], list)
+                else [statement["Action"]]
+            )
+        }
+
+    assert {"sagemaker:CreateProcessingJob", "iam:PassRole"} <= actions("AutopilotRole")
+    assert not {a for a in actions("ExecutionRole") if a.startswith(("sagemaker:", "iam:"))}
+    prod = synthesized.template("Prod/Training")
+    assert not [i for i in prod.to_json()["Resources"] if i.startswith("AutopilotRole")]

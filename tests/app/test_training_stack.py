@@ -14,12 +14,12 @@ pytestmark = pytest.mark.xdist_group("app")
 STAGES = ["Dev", "Prod"]
 
 
-def _statements(template: dict[str, Any]) -> list[dict[str, Any]]:
-    """The statements of the execution role's policies."""
+def _statements(template: dict[str, Any], role: str = "ExecutionRole") -> list[dict[str, Any]]:
+    """The statements of the execution role's policies (or those of `role`)."""
     return [
         statement
         for logical_id, resource in template["Resources"].items()
-        if logical_id.startswith("ExecutionRole")
+        if logical_id.startswith(role)
         and resource["Type"] in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
         for statement in resource["Properties"]["PolicyDocument"]["Statement"]
     ]
@@ -110,3 +110,43 @@ def test_uses_only_the_stage_key(synthesized: SynthesizedApp, stage: str) -> Non
         assert "KeyE447D366Arn" in str(statement["Resource"])
     create_grant = next(s for s in kms if s["Action"] == "kms:CreateGrant")
     assert create_grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+
+
+def test_the_autopilot_role_reads_datasets_writes_models_and_uses_only_the_stage_key(
+    synthesized: SynthesizedApp,
+) -> None:
+    statements = _statements(synthesized.template_json("Dev/Training"), "AutopilotRole")
+    s3_objects: dict[str, set[str]] = {}
+    for statement in statements:
+        for action in _as_list(statement["Action"]):
+            if action.startswith("s3:") and action != "s3:ListBucket":
+                for resource in _as_list(statement["Resource"]):
+                    s3_objects.setdefault(action, set()).add(_object_scope(resource))
+    assert s3_objects == {
+        "s3:GetObject": {"data/datasets/*", "artifacts/models/*"},
+        "s3:PutObject": {"artifacts/models/*"},
+        "s3:AbortMultipartUpload": {"artifacts/models/*"},
+    }
+    kms = [s for s in statements if any(a.startswith("kms:") for a in _as_list(s["Action"]))]
+    assert len(kms) == 2
+    assert all("KeyE447D366Arn" in str(s["Resource"]) for s in kms)
+    stars = [s for s in statements if "*" in _as_list(s["Resource"])]
+    assert [_as_list(s["Action"]) for s in stars] == [["cloudwatch:PutMetricData"]]
+
+
+def test_the_autopilot_role_exists_only_with_an_autopilot_definition(
+    synthesized: SynthesizedApp,
+) -> None:
+    roles = {
+        stage: [
+            logical_id
+            for logical_id in synthesized.template(f"{stage}/Training").find_resources(
+                "AWS::IAM::Role"
+            )
+            if logical_id.startswith("AutopilotRole")
+        ]
+        for stage in STAGES
+    }
+    assert roles == {"Dev": ["AutopilotRoleDEBD6F0D"], "Prod": []}
+    assert synthesized.stages["Dev"].training.autopilot_role is not None
+    assert synthesized.stages["Prod"].training.autopilot_role is None
