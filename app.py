@@ -26,6 +26,11 @@ CONFIG_DIR_CONTEXT = "config_dir"
 #: Image URIs and other answers of the SageMaker SDK, kept between synths: importing the SDK
 #: costs about 5 s a process. Keyed by the SDK's version; safe to delete at any time.
 SDK_ANSWERS = Path(__file__).resolve().parent / ".cache" / "sagemaker-sdk-answers.json"
+#: CDK's own template validation (WebAssembly, on by default in aws-cdk-lib 2.275) costs 5-15 s
+#: of every synth here, most of it compiling its engine, and it only ever warns. The templates
+#: are gated instead by the real cfn-lint, cdk-nag and checkov in the tests
+#: (tests/app/test_compliance.py, tests/reliability). Set True to see its warnings as well.
+BUILTIN_CLOUDFORMATION_VALIDATION = False
 
 
 def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = None) -> App:
@@ -38,7 +43,11 @@ def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = Non
     Raises:
         ConfigError: an environment file is missing or invalid.
     """
-    app = App(context=dict(context) if context is not None else None, outdir=outdir)
+    app = App(
+        context=dict(context) if context is not None else None,
+        outdir=outdir,
+        builtin_cloud_formation_validation=BUILTIN_CLOUDFORMATION_VALIDATION,
+    )
     sdk.keep_answers_in(SDK_ANSWERS)
     config_dir = Path(app.node.try_get_context(CONFIG_DIR_CONTEXT) or DEFAULT_CONFIG_DIR)
     configs = load_all(config_dir)

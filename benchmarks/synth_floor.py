@@ -7,8 +7,10 @@ Two measurements:
 
 1. `npx cdk synth --quiet` of the full app (both stages, every stack) against a *floor* app:
    the same stages and stacks, with nothing in them, run by the same CLI, Node.js, Python and
-   cdk.json context. Runs alternate (A B, B A, A B, ...) so that a busy, shared machine slows
-   both alike; the figure is the median of each and the median of the per-round ratios.
+   cdk.json context; once as any App runs (CDK's built-in CloudFormation validation on) and once
+   with that validation off, as the app runs (see app.py). Runs alternate (A B C, C B A, ...)
+   so that a busy, shared machine slows all alike; the figures are the medians of each and of
+   the per-round ratios.
 2. The phases of one in-process synth of the real app (`--phases-only` prints just these):
    importing aws_cdk, loading the config, building each stage (which imports the SageMaker SDK
    on first use), cdk-nag validation and writing the assembly.
@@ -66,7 +68,7 @@ def assembly_stacks(outdir: Path) -> dict[str, tuple[str, str, list[str]]]:
     return stages
 
 
-def cdk_synth(outdir: Path, app: str | None = None) -> float:
+def cdk_synth(outdir: Path, app: str | None = None, env: dict[str, str] | None = None) -> float:
     """Seconds of one `npx cdk synth --quiet` into `outdir` (the real app unless `app`)."""
     command = ["npx", "cdk", "synth", "--quiet", "--output", str(outdir)]
     if app is not None:
@@ -75,7 +77,7 @@ def cdk_synth(outdir: Path, app: str | None = None) -> float:
     result = subprocess.run(
         command,
         cwd=REPO_ROOT,
-        env=offline_environment(),
+        env={**offline_environment(), **(env or {})},
         capture_output=True,
         text=True,
         check=False,
@@ -86,42 +88,51 @@ def cdk_synth(outdir: Path, app: str | None = None) -> float:
     return elapsed
 
 
+#: What is compared: the app, the CDK floor as `cdk init` gives it (CDK's built-in CloudFormation
+#: validation on, as in any App), and the floor with that validation off, as the app runs.
+VARIANTS = ("full app", "floor app", "floor app, no built-in validation")
+
+
 def compare(rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        cdk_synth(Path(tmp) / "warm-up")  # npx resolution, disk caches
+        cdk_synth(Path(tmp) / "warm-up")  # npx resolution, disk caches, the SDK answer file
         stages = assembly_stacks(Path(tmp) / "warm-up")
         floor_app = Path(tmp) / "floor_app.py"
         floor_app.write_text(FLOOR_APP.format(stages=stages))
         floor_command = f"{sys.executable} {floor_app}"
         print("stacks:", ", ".join(f"{s}/{k}" for s, (_, _, ks) in stages.items() for k in ks))
-        full: list[float] = []
-        floor: list[float] = []
+        runs: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
         for round_number in range(rounds):
-            order = ("full", "floor") if round_number % 2 == 0 else ("floor", "full")
-            for which in order:
-                out = Path(tmp) / f"{which}-{round_number}"
-                if which == "full":
-                    full.append(cdk_synth(out))
+            order = VARIANTS if round_number % 2 == 0 else tuple(reversed(VARIANTS))
+            for variant in order:
+                out = Path(tmp) / f"{VARIANTS.index(variant)}-{round_number}"
+                if variant == "full app":
+                    runs[variant].append(cdk_synth(out))
+                elif variant == "floor app":
+                    runs[variant].append(cdk_synth(out, floor_command))
                 else:
-                    floor.append(cdk_synth(out, floor_command))
+                    runs[variant].append(
+                        cdk_synth(out, floor_command, env={"CDK_VALIDATION": "false"})
+                    )
             print(
-                f"round {round_number + 1}/{rounds}: full {full[-1]:.1f} s, "
-                f"floor {floor[-1]:.1f} s, ratio {full[-1] / floor[-1]:.2f}",
+                f"round {round_number + 1}/{rounds}: "
+                + ", ".join(f"{variant} {runs[variant][-1]:.1f} s" for variant in VARIANTS),
                 flush=True,
             )
-    ratios = [a / b for a, b in zip(full, floor, strict=True)]
     print()
     print("| `npx cdk synth --quiet` | median | min | max |")
     print("|---|---|---|---|")
-    for label, values in (("full app", full), ("floor app", floor)):
+    for variant, values in runs.items():
         print(
-            f"| {label} | {statistics.median(values):.1f} s | {min(values):.1f} s "
+            f"| {variant} | {statistics.median(values):.1f} s | {min(values):.1f} s "
             f"| {max(values):.1f} s |"
         )
-    print(
-        f"| ratio full / floor (per round) | {statistics.median(ratios):.2f} "
-        f"| {min(ratios):.2f} | {max(ratios):.2f} |"
-    )
+    for floor in VARIANTS[1:]:
+        ratios = [a / b for a, b in zip(runs["full app"], runs[floor], strict=True)]
+        print(
+            f"| ratio full app / {floor} (per round) | {statistics.median(ratios):.2f} "
+            f"| {min(ratios):.2f} | {max(ratios):.2f} |"
+        )
 
 
 PHASES_SCRIPT = textwrap.dedent(
@@ -141,7 +152,7 @@ PHASES_SCRIPT = textwrap.dedent(
     sdk.keep_answers_in(SDK_ANSWERS)  # as build_app does
     mark("import config + stacks + constructs_lib")
     context = json.load(open({cdk_json!r}))["context"]
-    app = App(context=context, outdir=tempfile.mkdtemp())
+    app = App(context=context, outdir=tempfile.mkdtemp(), builtin_cloud_formation_validation=False)
     configs = load_all(DEFAULT_CONFIG_DIR)
     mark("load config/*.yaml")
     for name, stage_id in ENVIRONMENTS.items():
