@@ -9,6 +9,7 @@ from aws_cdk import Environment, Stage, Tags
 from constructs import Construct
 
 from config import StageConfig
+from stacks.batch_stack import BatchStack
 from stacks.data_stack import DataStack
 from stacks.serving_stack import ServingStack
 from stacks.training_stack import TrainingStack
@@ -17,9 +18,10 @@ from stacks.training_stack import TrainingStack
 class SageMakerStage(Stage):
     """The stacks of one environment, configured only by its `StageConfig`.
 
-    Stacks: `Data` (stateful: key, buckets, registry, topic), `Training` and, when the config
-    declares endpoints, `Serving` (stateless). A change to training or serving can never
-    replace a bucket, because buckets live in another stack.
+    Stacks: `Data` (stateful: key, buckets, registry, topic), `Training`, and when the config
+    declares them, `Serving` (endpoints) and `Batch` (batch transforms), all stateless. A
+    change to training, serving or batch can never replace a bucket, because buckets live in
+    another stack.
     """
 
     def __init__(
@@ -56,3 +58,13 @@ class SageMakerStage(Stage):
             )
         else:
             print(f"{construct_id}: no endpoints declared, so no Serving stack", file=sys.stderr)
+        self.batch: BatchStack | None = None
+        if config.batch_transforms:
+            self.batch = BatchStack(
+                self,
+                "Batch",
+                config=config,
+                key=self.data.key,
+                buckets=self.data.buckets,
+                notification_topic=self.data.notifications,
+            )

@@ -63,10 +63,10 @@ def _sample(part: Any) -> str:
         return "sample-model"
     if "Key" in text and "Arn" in text:
         return SAMPLE_KEY
-    if "Data" in text:
-        return "sample-data"
     if "Artifacts" in text:
         return "sample-artifacts"
+    if "Data" in text:
+        return "sample-data"
     raise AssertionError(f"no sample for {text}")
 
 
