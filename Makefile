@@ -6,6 +6,7 @@
 #   make synth    synthesize both stages into cdk.out/
 #   make train NAME=churn-xgboost [STAGE=Dev]   start a training pipeline and follow it
 #   make invoke NAME=churn-xgboost [STAGE=Dev]  send a sample request to an endpoint
+#   make batch NAME=churn-xgboost [STAGE=Dev] [INPUT=s3://.../]  run a batch transform, follow it
 #   make lock     re-pin requirements.txt from requirements/*.in (after editing those)
 #   make dist     build constructs_lib's wheel and sdist into dist/
 #   make docs     HTML API reference into docs/api/ (pdoc)
@@ -23,7 +24,7 @@ NODE_DIR := $(VENV)/node/bin
 export PATH := $(abspath $(NODE_DIR)):$(abspath $(VENV))/bin:$(PATH)
 export SAGEMAKER_SUPPRESS_V2_WARNING := 1
 
-.PHONY: help install deploy diff synth train invoke test lint lock dist docs diagram clean
+.PHONY: help install deploy diff synth train invoke batch test lint lock dist docs diagram clean
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -55,6 +56,9 @@ train: install
 
 invoke: install
 	$(PY) -m scripts.invoke $(NAME) --stage $(or $(STAGE),Dev)
+
+batch: install
+	$(PY) -m scripts.batch $(NAME) --stage $(or $(STAGE),Dev) $(if $(INPUT),--input $(INPUT))
 
 lint: install
 	ruff check .
