@@ -1,10 +1,15 @@
-"""Reusable CDK constructs for Amazon SageMaker: storage, IAM, training and serving.
+"""Reusable CDK constructs for Amazon SageMaker: storage, IAM, training, serving and batch.
 
 Every construct takes typed, keyword-only props, reads no files, environment variables or CDK
 context, and is secure by default: used with no options it passes cdk-nag and cfn-lint.
 """
 
 from constructs_lib.automl_job import AutoMLJob
+from constructs_lib.batch_transform import (
+    BatchTransformInput,
+    BatchTransformOutput,
+    BatchTransformPipeline,
+)
 from constructs_lib.custom_code import SourceBundle, TrainingImage
 from constructs_lib.encryption import EncryptionKey
 from constructs_lib.execution_role import BucketPrefixes, SageMakerExecutionRole
@@ -37,6 +42,9 @@ __all__ = [
     "AccessLogBucket",
     "AutoMLJob",
     "Autoscaling",
+    "BatchTransformInput",
+    "BatchTransformOutput",
+    "BatchTransformPipeline",
     "BucketLifecycle",
     "BucketPrefixes",
     "BucketSet",

@@ -1,7 +1,7 @@
 """Batch inference as infrastructure: a state machine that runs a SageMaker batch transform.
 
 CloudFormation has no transform-job resource, so the stack provisions the model and a pipeline
-that a user or a schedule starts. Each execution:
+that a user (or any tool) starts. Each execution:
 
 1. picks the input: the default S3 prefix, or the one in the execution input
    (`{"input": "s3://bucket/datasets/other/prefix/"}`);
@@ -177,7 +177,9 @@ class BatchTransformPipeline(Construct):
             notification_topic: receives failed, timed-out and aborted executions.
             instance_type: a SageMaker transform instance type. Default: ml.m5.large.
             instance_count: instances per job. Default: 1.
-            max_runtime: the job is stopped after this. Default: 1 hour.
+            max_runtime: the Transform state's timeout (CreateTransformJob has no stopping
+                condition): the execution times out and Step Functions asks SageMaker to stop
+                the job. Default: 1 hour.
             batch_strategy: records per request; needs a `split_type`. Default: SageMaker's.
             max_payload_mb: the largest request, 0 to 100 MB (times
                 `max_concurrent_transforms` at most 100). Default: SageMaker's 6 MB.
