@@ -74,7 +74,11 @@ class MonitoringResources:
         _between("MonitoringResources.instance_count", self.instance_count, 1, 100)
         _between("MonitoringResources.volume_size_gb", self.volume_size_gb, 1, 16384)
         if not self.max_runtime.is_unresolved():
-            _between("MonitoringResources.max_runtime", int(self.max_runtime.to_seconds()), 1, 3600)
+            seconds = self.max_runtime.to_seconds(integral=False)
+            if not 1 <= seconds <= 3600:
+                raise ValueError(
+                    f"MonitoringResources.max_runtime must be 1 to 3600 seconds (got {seconds:g})"
+                )
 
 
 @dataclass(frozen=True, kw_only=True)
