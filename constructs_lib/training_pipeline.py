@@ -103,8 +103,9 @@ class TrainingPipeline(Construct):
         self._key = encryption_key
 
         chain = self._choose_data()
-        _autopilot = " Autopilot" if isinstance(job, AutoMLJob) else ""
+        service = "SageMaker"
         if isinstance(job, AutoMLJob):
+            service = "SageMaker Autopilot"
             if inference_image_uri is not None:
                 raise ValueError(
                     f"TrainingPipeline {job.name!r}: remove inference_image_uri; an AutoML "
@@ -133,7 +134,7 @@ class TrainingPipeline(Construct):
             self,
             "Resource",
             definition_body=sfn.DefinitionBody.from_chainable(chain),
-            comment=f"Trains {job.name} on SageMaker{_autopilot} and creates its model",
+            comment=f"Trains {job.name} on {service} and creates its model",
             tracing_enabled=True,
             logs=sfn.LogOptions(
                 destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
