@@ -119,7 +119,10 @@ def progress(stepfunctions: Any, sagemaker: Any, s3: Any, execution_arn: str) ->
         job_status += f" ({job['FailureReason']})"
     source = job["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"]
     results = job["TransformOutput"]["S3OutputPath"]
-    files = f"{_count(s3, results)} of {_count(s3, source)} input files"
+    try:
+        files = f"{_count(s3, results)} of {_count(s3, source)} input files"
+    except ClientError:
+        files = None  # the buckets are not listable with these credentials: statuses only
     return Progress(status, job_name, job_status, files)
 
 

@@ -174,6 +174,26 @@ def test_progress_names_the_job_its_status_and_the_files_done(aws: None) -> None
     assert lines[-1].endswith(f"execution SUCCEEDED, job {JOB}: Completed, 1 of 3 input files")
 
 
+def test_progress_without_listable_buckets_shows_the_statuses_only(aws: None) -> None:
+    _transform_job(input_files=1, done=0)
+    boto3.client("s3").delete_object(Bucket="data", Key="datasets/churn/batch/part-0.csv")
+    boto3.client("s3").delete_bucket(Bucket="data")
+    stepfunctions = boto3.client("stepfunctions")
+    arn = find_state_machine(boto3.client("cloudformation"), "Dev", "churn-xgboost")
+    execution = stepfunctions.start_execution(stateMachineArn=arn, input="{}")
+
+    final = follow(
+        lambda: progress(
+            stepfunctions, boto3.client("sagemaker"), boto3.client("s3"), execution["executionArn"]
+        ),
+        timeout_s=30,
+        poll_s=0.2,
+        say=lambda line: None,
+    )
+
+    assert final.line() == f"execution SUCCEEDED, job {JOB}: Completed"
+
+
 def test_a_line_before_the_job_exists() -> None:
     assert Progress("RUNNING").line() == "execution RUNNING"
     assert Progress("RUNNING", JOB).line() == f"execution RUNNING, job {JOB}: not started"
