@@ -63,6 +63,28 @@ EMULATOR_HINTS = (
         "p3, r5, r5d and t2 families only: give the Dev config one of them (e.g. ml.m5.large)",
     ),
 )
+#: Stack states a deploy cannot start from, and what to do ({path}: the stack's construct path).
+BLOCKING_STATES = {
+    "CREATE_FAILED": "its creation failed and was left as it is (--no-rollback): roll it back "
+    "with `npx cdk rollback {path}`, then deploy again",
+    "UPDATE_FAILED": "its last update failed and was left as it is (--no-rollback): roll it "
+    "back with `npx cdk rollback {path}`, then deploy again",
+    "UPDATE_ROLLBACK_FAILED": "its last update could not be rolled back: finish the rollback "
+    "with `npx cdk rollback {path}` (add `--orphan LOGICAL_ID` for a resource that cannot roll "
+    "back), then deploy again",
+    "IMPORT_ROLLBACK_FAILED": "a resource import could not be rolled back: fix the resource the "
+    "stack's events name, then deploy again",
+    "DELETE_FAILED": "an earlier destroy did not finish: run this command with --destroy again; "
+    "its message names what blocks the deletion",
+}
+#: Stack states the CDK CLI deals with itself, and what it does.
+HANDLED_STATES = {
+    "ROLLBACK_COMPLETE": "its creation failed earlier; cdk deploy deletes it and creates it again",
+    "ROLLBACK_FAILED": "its creation failed earlier; cdk deploy deletes it and creates it again",
+    "REVIEW_IN_PROGRESS": "a change set was created but never executed (an interrupted deploy); "
+    "cdk deploy creates the stack",
+    "UPDATE_ROLLBACK_COMPLETE": "its last update was rolled back; cdk deploy updates it",
+}
 #: What a user does with a deployed stage: purpose, module (run with `python -m`), arguments.
 USER_COMMANDS = (
     ("start a training run", "scripts.train", "NAME  (a training definition of the config)"),
@@ -346,11 +368,10 @@ def run_phases(
     verbose = options.verbose
     names = ", ".join(stack.stack_name for stack in stacks)
     if options.destroy:
-        with timings.phase("destroy", out, verbose=verbose) as notes:
-            run_cdk(["destroy", *app, pattern, "--force"], env=env, options=options, log="destroy")
-            notes.append(f"removed {names}")
+        destroy(options, stacks=stacks, env=env, session=session, timings=timings, out=out)
         return
     account, region = _environment_of(stacks)
+    check_stack_states(session, stacks, target=options.target, out=out)
     version = bootstrap_version(session)
     if version is not None:
         print(f"  bootstrap  skipped: already bootstrapped (version {version})", file=out)
@@ -385,7 +406,88 @@ def run_phases(
         notes.append(f"{names} (CloudFormation change sets)")
 
 
+def destroy(
+    options: Options,
+    *,
+    stacks: list[StackArtifact],
+    env: dict[str, str],
+    session: Any,
+    timings: Timings,
+    out: TextIO,
+) -> None:
+    """`cdk destroy` the stage, then look up every resource its stacks had: each must be gone.
+
+    Raises:
+        DeployError: the CLI failed, or resources remain (each named, with what to do).
+    """
+    names = [stack.stack_name for stack in stacks]
+    before = inventory.stack_resources(session, names)
+    unknown = inventory.unknown_types(before)
+    if unknown:
+        raise DeployError(
+            f"cannot check that {', '.join(unknown)} resources are deleted: add each type to "
+            "PROBES or NOT_LOOKED_UP in scripts/inventory.py; nothing was destroyed"
+        )
+    with timings.phase("destroy", out, verbose=options.verbose) as notes:
+        run_cdk(
+            ["destroy", "--app", str(options.outdir), f"{options.stage}/*", "--force"],
+            env=env,
+            options=options,
+            log="destroy",
+        )
+        notes.append(f"removed {', '.join(names)}")
+    with timings.phase("check", out) as notes:
+        remaining = inventory.leftovers(session, before)
+        notes.append(f"{len(before) - len(remaining)} of {len(before)} resources gone")
+    if remaining:
+        lines = [
+            f"{left.resource.resource_type} {left.resource.physical_id} "
+            f"({left.resource.stack}/{left.resource.logical_id}): {left.state}"
+            for left in remaining
+        ]
+        raise DeployError(
+            f"`cdk destroy` finished, but {len(remaining)} resource(s) of {options.stage} "
+            "remain:\n  " + "\n  ".join(lines)
+        )
+
+
 # --- checks --------------------------------------------------------------------------------
+
+
+def check_stack_states(
+    session: Any, stacks: list[StackArtifact], *, target: Target, out: TextIO
+) -> None:
+    """Before a deploy: refuse stacks left in a state a deploy cannot start from, and say what
+    the CLI does about the others (a re-run after an interrupted or failed deploy meets them).
+
+    Raises:
+        DeployError: one line per blocked stack, naming it, its state and what to do.
+    """
+    cloudformation = session.client("cloudformation")
+    problems = []
+    for stack in stacks:
+        try:
+            found = cloudformation.describe_stacks(StackName=stack.stack_name)["Stacks"]
+        except ClientError as error:
+            if "does not exist" in str(error):
+                continue
+            raise DeployError(f"cannot read the state of {stack.stack_name}: {error}") from None
+        state = str(found[0]["StackStatus"])
+        where = f"{stack.stack_name} ({stack.path}) is {state}"
+        if state in BLOCKING_STATES:
+            problems.append(f"{where}: {BLOCKING_STATES[state].format(path=stack.path)}")
+        elif state in HANDLED_STATES:
+            print(f"  note: {where}: {HANDLED_STATES[state]}", file=out)
+        elif state.endswith("_IN_PROGRESS") and target == "emulator":
+            problems.append(
+                f"{where}: the emulator never finishes it (moto works synchronously, so an "
+                "operation still in progress is stuck): stop this emulator and deploy into a "
+                "fresh one (leave out --endpoint-url)"
+            )
+        elif state.endswith("_IN_PROGRESS"):
+            print(f"  note: {where}: cdk deploy waits for it to finish first", file=out)
+    if problems:
+        raise DeployError("cannot deploy over these stacks:\n  " + "\n  ".join(problems))
 
 
 def check_emulator_can_deploy(stacks: list[StackArtifact]) -> None:

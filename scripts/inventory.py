@@ -8,7 +8,7 @@ emulator does not create, with the reason. Both feed the report `scripts/deploy.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,3 +177,220 @@ def _key(kms: Any, key_id: str) -> Key:
     metadata = kms.describe_key(KeyId=key_id)["KeyMetadata"]
     rotation = kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"]
     return Key(arn=metadata["Arn"], state=metadata["KeyState"], rotation=bool(rotation))
+
+
+# --- after a destroy: is each resource gone? -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class StackResource:
+    """One resource a stack created, as CloudFormation lists it."""
+
+    stack: str
+    logical_id: str
+    resource_type: str
+    physical_id: str
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """A resource that still exists after its stack was deleted, and what to do about it."""
+
+    resource: StackResource
+    state: str
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """How to look up one resource type in `service`: `look_up(client, physical_id)` says what
+    is left of the resource, and returns None or fails with one of `gone_codes` once it is gone."""
+
+    service: str
+    look_up: Callable[[Any, str], str | None]
+    gone_codes: tuple[str, ...]
+
+
+def _sagemaker_name(physical_id: str) -> str:
+    return physical_id.rsplit("/", 1)[-1]
+
+
+def _bucket_state(s3: Any, name: str) -> str:
+    s3.head_bucket(Bucket=name)
+    objects = s3.list_object_versions(Bucket=name, MaxKeys=1000)
+    count = len(objects.get("Versions", [])) + len(objects.get("DeleteMarkers", []))
+    if not count:
+        return "exists, empty"
+    more = "+" if objects.get("IsTruncated") else ""
+    return (
+        f"holds {count}{more} object version(s): CloudFormation deletes only empty buckets "
+        f"(Dev: removal_policy destroy, auto_delete_objects false). Empty it and delete it: "
+        f"`aws s3 rb s3://{name} --force` (and every object version when versioning is on)"
+    )
+
+
+def _key_state(kms: Any, key_id: str) -> str | None:
+    state = str(kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"])
+    return None if state == "PendingDeletion" else state
+
+
+def _found(response: Any) -> str:
+    """What is left of a resource whose description call answered (with `response`)."""
+    return "exists"
+
+
+#: Resource type -> how to tell whether it still exists. `leftovers` fails on a type of a
+#: deployed stage that is neither here nor in `NOT_LOOKED_UP`: add it to one of them.
+PROBES: dict[str, _Probe] = {
+    "AWS::S3::Bucket": _Probe("s3", _bucket_state, ("404", "NoSuchBucket")),
+    "AWS::KMS::Key": _Probe("kms", _key_state, ("NotFoundException",)),
+    "AWS::KMS::Alias": _Probe(
+        "kms",
+        lambda kms, name: _found(kms.describe_key(KeyId=name)),
+        ("NotFoundException",),
+    ),
+    "AWS::IAM::Role": _Probe(
+        "iam", lambda iam, name: _found(iam.get_role(RoleName=name)), ("NoSuchEntity",)
+    ),
+    "AWS::IAM::ManagedPolicy": _Probe(
+        "iam", lambda iam, arn: _found(iam.get_policy(PolicyArn=arn)), ("NoSuchEntity",)
+    ),
+    "AWS::SNS::Topic": _Probe(
+        "sns", lambda sns, arn: _found(sns.get_topic_attributes(TopicArn=arn)), ("NotFound",)
+    ),
+    "AWS::SSM::Parameter": _Probe(
+        "ssm", lambda ssm, name: _found(ssm.get_parameter(Name=name)), ("ParameterNotFound",)
+    ),
+    "AWS::Logs::LogGroup": _Probe(
+        "logs",
+        lambda logs, name: (
+            "exists"
+            if any(
+                group["logGroupName"] == name
+                for group in logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+            )
+            else None
+        ),
+        ("ResourceNotFoundException",),
+    ),
+    "AWS::StepFunctions::StateMachine": _Probe(
+        "stepfunctions",
+        lambda sfn, arn: _found(sfn.describe_state_machine(stateMachineArn=arn)),
+        ("StateMachineDoesNotExist",),
+    ),
+    "AWS::Events::Rule": _Probe(
+        "events",
+        lambda events, name: _found(events.describe_rule(Name=name.rsplit("|", 1)[-1])),
+        ("ResourceNotFoundException",),
+    ),
+    "AWS::Lambda::Function": _Probe(
+        "lambda",
+        lambda lambda_, name: _found(lambda_.get_function(FunctionName=name)),
+        ("ResourceNotFoundException",),
+    ),
+    "AWS::CloudWatch::Alarm": _Probe(
+        "cloudwatch",
+        lambda cloudwatch, name: (
+            "exists" if cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"] else None
+        ),
+        (),
+    ),
+    # SageMaker answers a missing resource with ValidationException ("Could not find ...").
+    "AWS::SageMaker::Model": _Probe(
+        "sagemaker",
+        lambda sm, arn: _found(sm.describe_model(ModelName=_sagemaker_name(arn))),
+        ("ValidationException",),
+    ),
+    "AWS::SageMaker::EndpointConfig": _Probe(
+        "sagemaker",
+        lambda sm, arn: _found(
+            sm.describe_endpoint_config(EndpointConfigName=_sagemaker_name(arn))
+        ),
+        ("ValidationException",),
+    ),
+    "AWS::SageMaker::Endpoint": _Probe(
+        "sagemaker",
+        lambda sm, arn: str(
+            sm.describe_endpoint(EndpointName=_sagemaker_name(arn))["EndpointStatus"]
+        ),
+        ("ValidationException",),
+    ),
+    "AWS::SageMaker::ModelPackageGroup": _Probe(
+        "sagemaker",
+        lambda sm, arn: _found(
+            sm.describe_model_package_group(ModelPackageGroupName=_sagemaker_name(arn))
+        ),
+        ("ValidationException",),
+    ),
+}
+
+#: Resource types whose deletion is not looked up, and why.
+NOT_LOOKED_UP = {
+    "AWS::CDK::Metadata": "the CDK's version report; nothing is created",
+    "AWS::IAM::Policy": "an inline policy of a role: it is deleted with its role, which is "
+    "looked up",
+    "AWS::S3::BucketPolicy": "part of its bucket, which is looked up",
+    "AWS::SNS::TopicPolicy": "part of its topic, which is looked up",
+}
+
+
+def stack_resources(session: Any, stack_names: Iterable[str]) -> list[StackResource]:
+    """Every resource the stacks created (with a physical id), in the stacks' order.
+
+    A stack that does not exist contributes nothing.
+    """
+    cloudformation = session.client("cloudformation")
+    found: list[StackResource] = []
+    for stack_name in stack_names:
+        paginator = cloudformation.get_paginator("list_stack_resources")
+        try:
+            for page in paginator.paginate(StackName=stack_name):
+                found += [
+                    StackResource(
+                        stack=stack_name,
+                        logical_id=summary["LogicalResourceId"],
+                        resource_type=summary["ResourceType"],
+                        physical_id=summary["PhysicalResourceId"],
+                    )
+                    for summary in page["StackResourceSummaries"]
+                    if summary.get("PhysicalResourceId")
+                ]
+        except ClientError as error:
+            if "does not exist" not in str(error):
+                raise
+    return found
+
+
+def unknown_types(resources: Iterable[StackResource]) -> list[str]:
+    """Types of `resources` that `leftovers` cannot look up (neither probed nor excused)."""
+    return sorted({r.resource_type for r in resources} - set(PROBES) - set(NOT_LOOKED_UP))
+
+
+def leftovers(session: Any, resources: Iterable[StackResource]) -> list[Leftover]:
+    """The resources of `resources` that still exist, each with what is left of it.
+
+    Raises:
+        ValueError: a resource's type is in neither `PROBES` nor `NOT_LOOKED_UP`.
+    """
+    resources = list(resources)
+    unknown = unknown_types(resources)
+    if unknown:
+        raise ValueError(
+            f"cannot tell whether these resource types are deleted: {', '.join(unknown)}; "
+            "add each to PROBES (how to look it up) or NOT_LOOKED_UP (why not) in "
+            "scripts/inventory.py"
+        )
+    remaining = []
+    for resource in resources:
+        probe = PROBES.get(resource.resource_type)
+        if probe is None:
+            continue
+        try:
+            state = probe.look_up(session.client(probe.service), resource.physical_id)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in probe.gone_codes:
+                continue
+            raise
+        if state is not None:
+            remaining.append(Leftover(resource, state))
+    return remaining

@@ -1,9 +1,10 @@
 """End to end: `scripts/deploy.py` deploys Dev with the real CDK CLI into the emulator, a config
-change updates it through change sets, and `--destroy` removes it.
+change updates it through change sets, `--destroy` removes every resource of it, and a deploy
+interrupted half way completes when it is run again.
 
-One test, three commands, one emulator (left up by the first command with --keep-running and
-always stopped by the fixture). Expected counts come from the config, so they stay right when
-training definitions or endpoints are added.
+The clean deploy (`clean_dev`) runs once per module with --keep-running; its emulator is stopped
+by the fixture however the tests end. Expected counts come from the config and the templates,
+so they stay right when training definitions, endpoints or whole stacks are added.
 """
 
 from __future__ import annotations
@@ -14,72 +15,83 @@ import os
 import re
 import shutil
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
+import inventory
 import pytest
 from assembly import read_stage
+from emulator import Emulator
 
 from config import load_stage_config
 from tests.conftest import REPO_ROOT
-from tests.deploy.conftest import emulator_processes, run_script
+from tests.deploy.conftest import SCRIPTS, emulator_processes, run_script, tool_environment
 
 pytestmark = pytest.mark.xdist_group("deploy")
 
 KEEP_RUNNING = re.compile(r"keeps running at (http://localhost:\d+) \(process group (\d+)\)")
+#: Stack states of a finished deploy.
+DEPLOYED = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
 
 
-@dataclass
-class Running:
-    """The emulator a test left up, if any."""
+@dataclass(frozen=True)
+class Deployed:
+    """Dev deployed once, cleanly, into an emulator that stays up for the module."""
 
-    url: str = ""
-    pgid: int = 0
-
-
-@pytest.fixture
-def running() -> Iterator[Running]:
-    """Holds the emulator the test starts; stops its process group however the test ends."""
-    state = Running()
-    try:
-        yield state
-    finally:
-        if state.pgid:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(state.pgid, signal.SIGKILL)
-    assert state.pgid not in emulator_processes()
+    url: str
+    outdir: Path
+    stacks: list[str]
+    state: dict[str, Any]
+    """`_account_state` right after the clean deploy."""
 
 
-def test_deploy_update_and_destroy_dev_in_the_emulator(running: Running, tmp_path: Path) -> None:
-    logs = str(tmp_path / "logs")
+@pytest.fixture(scope="module")
+def clean_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
+    """`scripts/deploy.py --keep-running`: synth, emulator, bootstrap, publish, deploy, report."""
+    tmp_path = tmp_path_factory.mktemp("clean-dev")
+    outdir = tmp_path / "out"
     first = run_script(
-        "deploy.py", "--keep-running", "--outdir", str(tmp_path / "out1"), "--log-dir", logs
+        "deploy.py", "--keep-running", "--outdir", str(outdir), "--log-dir", str(tmp_path / "logs")
     )
     match = KEEP_RUNNING.search(first.stdout)
-    if match:
-        running.url, running.pgid = match.group(1), int(match.group(2))
-    assert first.returncode == 0, first.stdout + first.stderr
-    assert match, first.stdout
-    for phase in ("synth", "emulator", "bootstrap", "publish", "deploy"):
-        assert re.search(rf"^  {phase} +\.\.\. +\d+\.\d s", first.stdout, re.MULTILINE), phase
-    assert "/cdk-bootstrap/hnb659fds/version = " in first.stdout
-    assert "Not deployed, and why:" in first.stdout
-    assert "AWS::S3::BucketPolicy" in first.stdout
+    pgid = int(match.group(2)) if match else 0
+    try:
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert match, first.stdout
+        for phase in ("synth", "emulator", "bootstrap", "publish", "deploy"):
+            assert re.search(rf"^  {phase} +\.\.\. +\d+\.\d s", first.stdout, re.MULTILINE), phase
+        assert "/cdk-bootstrap/hnb659fds/version = " in first.stdout
+        assert "Not deployed, and why:" in first.stdout
+        assert "AWS::S3::BucketPolicy" in first.stdout
+        url = match.group(1)
+        stacks = [stack.stack_name for stack in read_stage(outdir, "Dev")]
+        yield Deployed(url, outdir, stacks, _account_state(_emulator(url), stacks))
+    finally:
+        if pgid:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGKILL)
+    assert pgid not in emulator_processes()
 
+
+def test_deploy_update_and_destroy_dev_in_the_emulator(clean_dev: Deployed, tmp_path: Path) -> None:
+    logs = str(tmp_path / "logs")
     config = load_stage_config(REPO_ROOT / "config" / "dev.yaml")
-    session = _emulator(running.url)
-    stacks = [stack.stack_name for stack in read_stage(tmp_path / "out1", "Dev")]
+    session = _emulator(clean_dev.url)
+    stacks = clean_dev.stacks
     assert stacks[:2] == ["Dev-Data", "Dev-Training"]
-    _check_dev(session, stacks, tmp_path / "out1", expected_state_machines=len(config.training))
+    _check_dev(session, stacks, clean_dev.outdir, expected_state_machines=len(config.training))
 
     changed, epochs_changed = _changed_config(tmp_path / "config")
     second = run_script(
         "deploy.py",
         "--endpoint-url",
-        running.url,
+        clean_dev.url,
         "-c",
         f"config_dir={changed}",
         "--outdir",
@@ -92,22 +104,198 @@ def test_deploy_update_and_destroy_dev_in_the_emulator(running: Running, tmp_pat
     assert not re.search(r"^  emulator ", second.stdout, re.MULTILINE)  # it used the running one
     _check_update(session, stacks, epochs_changed=epochs_changed)
 
+    # Every resource the stacks list, looked up through its own service: all exist now.
+    resources = inventory.stack_resources(session, stacks)
+    probed = [r for r in resources if r.resource_type in inventory.PROBES]
+    assert {r.resource_type for r in resources} - set(inventory.PROBES) <= set(
+        inventory.NOT_LOOKED_UP
+    )
+    assert [left.resource for left in inventory.leftovers(session, resources)] == probed
+    stack_ids = {
+        name: session.client("cloudformation").describe_stacks(StackName=name)["Stacks"][0][
+            "StackId"
+        ]
+        for name in stacks
+    }
+    data_bucket = _data_bucket(session, resources)
+    session.client("s3").put_object(Bucket=data_bucket, Key="datasets/churn/a.csv", Body=b"1\n")
+
     third = run_script(
         "deploy.py",
         "--destroy",
         "--endpoint-url",
-        running.url,
+        clean_dev.url,
         "--assembly",
         str(tmp_path / "out2"),
         "--log-dir",
         logs,
     )
-    assert third.returncode == 0, third.stdout + third.stderr
+
+    # Only the bucket that holds an object is left, and the message says what to do with it.
+    assert third.returncode == 1, third.stdout + third.stderr
     assert f"removed {', '.join(stacks)}" in third.stdout
-    stacks = session.client("cloudformation").describe_stacks()["Stacks"]
-    assert [stack["StackName"] for stack in stacks] == ["CDKToolkit"]
-    buckets = [b["Name"] for b in session.client("s3").list_buckets()["Buckets"]]
-    assert all(name.startswith("cdk-hnb659fds-") for name in buckets), buckets
+    assert f"{len(resources) - 1} of {len(resources)} resources gone" in third.stdout
+    assert third.stderr.splitlines()[1:] == [
+        "error: `cdk destroy` finished, but 1 resource(s) of Dev remain:",
+        f"  AWS::S3::Bucket {data_bucket} (Dev-Data/"
+        f"{_logical_id(resources, data_bucket)}): holds 1 object version(s): CloudFormation "
+        "deletes only empty buckets (Dev: removal_policy destroy, auto_delete_objects false). "
+        f"Empty it and delete it: `aws s3 rb s3://{data_bucket} --force` (and every object "
+        "version when versioning is on)",
+    ]
+    cloudformation = session.client("cloudformation")
+    for name, stack_id in stack_ids.items():
+        status = cloudformation.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"]
+        assert status == "DELETE_COMPLETE", name
+    live = [stack["StackName"] for stack in cloudformation.describe_stacks()["Stacks"]]
+    assert live == ["CDKToolkit"]
+    left = inventory.leftovers(session, resources)
+    assert [item.resource.physical_id for item in left] == [data_bucket]
+
+
+def test_an_interrupted_deploy_completes_when_run_again(
+    clean_dev: Deployed, tmp_path: Path
+) -> None:
+    """Ctrl-C once the first stack exists; the same command again ends where a clean deploy
+    does: the same stacks, the same resources, nothing extra in the account."""
+    logs = tmp_path / "logs"
+    with Emulator(log_path=tmp_path / "emulator.log") as running:
+        session = _emulator(running.endpoint_url)
+        command = [
+            sys.executable,
+            str(SCRIPTS / "deploy.py"),
+            "--endpoint-url",
+            running.endpoint_url,
+            "--assembly",
+            str(clean_dev.outdir),
+            "--log-dir",
+            str(logs),
+        ]
+        first = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=tool_environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            at_interrupt = _wait_for_first_stack(session, clean_dev.stacks, first)
+            first.send_signal(signal.SIGINT)
+            out, err = first.communicate(timeout=120)
+        finally:
+            if first.poll() is None:
+                first.kill()
+        assert first.returncode == 130, out + err
+        assert "interrupted; the emulator and the CDK CLI were stopped" in err
+        assert not _cdk_processes(clean_dev.outdir), "the CDK CLI outlived the interrupted deploy"
+        left_half_way = _states(session, clean_dev.stacks)
+        unfinished = [name for name in clean_dev.stacks if left_half_way.get(name) not in DEPLOYED]
+        assert unfinished, (
+            f"the deploy finished before it was interrupted ({at_interrupt}): nothing to re-run"
+        )
+
+        again = run_script(*command[1:], timeout=600)
+
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert "bootstrap  skipped: already bootstrapped" in again.stdout
+        assert _account_state(session, clean_dev.stacks) == clean_dev.state
+
+        deployed = inventory.stack_resources(session, clean_dev.stacks)
+        destroyed = run_script(
+            "deploy.py",
+            "--destroy",
+            "--endpoint-url",
+            running.endpoint_url,
+            "--assembly",
+            str(clean_dev.outdir),
+            "--log-dir",
+            str(logs),
+        )
+        assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+        assert f"{len(deployed)} of {len(deployed)} resources gone" in destroyed.stdout
+        assert inventory.leftovers(session, deployed) == []
+
+
+def _wait_for_first_stack(
+    session: Any, stacks: list[str], process: subprocess.Popen[str]
+) -> dict[str, str]:
+    """Wait until the first stack of the stage is deployed; return every stack's state then."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and process.poll() is None:
+        states = _states(session, stacks)
+        if states.get(stacks[0]) in DEPLOYED:
+            return states
+        time.sleep(0.05)
+    raise AssertionError(f"{stacks[0]} was never deployed (deploy exited: {process.poll()})")
+
+
+def _states(session: Any, stacks: list[str]) -> dict[str, str]:
+    """Stack name -> state, for the stacks that exist."""
+    found = session.client("cloudformation").describe_stacks()["Stacks"]
+    return {s["StackName"]: s["StackStatus"] for s in found if s["StackName"] in stacks}
+
+
+def _account_state(session: Any, stacks: list[str]) -> dict[str, Any]:
+    """What a deploy leaves, without physical names (they differ between deploys): every stack's
+    state and resources, and how many resources of each kind the whole account holds."""
+    cloudformation = session.client("cloudformation")
+    resources = {}
+    for name in stacks:
+        summaries = cloudformation.list_stack_resources(StackName=name)["StackResourceSummaries"]
+        resources[name] = sorted(
+            (s["LogicalResourceId"], s["ResourceType"], s["ResourceStatus"]) for s in summaries
+        )
+    s3, iam, sagemaker = session.client("s3"), session.client("iam"), session.client("sagemaker")
+    keys = session.client("kms").list_keys()["Keys"]
+    counts = {
+        "buckets": len(s3.list_buckets()["Buckets"]),
+        "roles": len(iam.list_roles()["Roles"]),
+        "policies": len(iam.list_policies(Scope="Local")["Policies"]),
+        "enabled keys": sum(
+            session.client("kms").describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"]
+            == "Enabled"
+            for key in keys
+        ),
+        "state machines": len(
+            session.client("stepfunctions").list_state_machines()["stateMachines"]
+        ),
+        "topics": len(session.client("sns").list_topics()["Topics"]),
+        "parameters": len(session.client("ssm").describe_parameters()["Parameters"]),
+        "log groups": len(session.client("logs").describe_log_groups()["logGroups"]),
+        "rules": len(session.client("events").list_rules()["Rules"]),
+        "models": len(sagemaker.list_models()["Models"]),
+        "endpoint configs": len(sagemaker.list_endpoint_configs()["EndpointConfigs"]),
+        "endpoints": len(sagemaker.list_endpoints()["Endpoints"]),
+    }
+    return {"stacks": _states(session, stacks), "resources": resources, "counts": counts}
+
+
+def _cdk_processes(assembly: Path) -> list[int]:
+    """Process ids of CDK CLI processes (`cdk ... --app ASSEMBLY`) still running."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"cdk" in command and str(assembly).encode() in command:
+            found.append(int(entry.name))
+    return found
+
+
+def _data_bucket(session: Any, resources: list[inventory.StackResource]) -> str:
+    """The physical name of the Dev data bucket (the one its training channels read)."""
+    buckets = [r for r in resources if r.resource_type == "AWS::S3::Bucket"]
+    (data,) = [r for r in buckets if r.logical_id.startswith("BucketsData")]
+    return data.physical_id
+
+
+def _logical_id(resources: list[inventory.StackResource], physical_id: str) -> str:
+    (found,) = [r.logical_id for r in resources if r.physical_id == physical_id]
+    return found
 
 
 def _check_dev(
@@ -134,7 +322,9 @@ def _check_dev(
     } == {key_arn}
 
     machines = resources.get("AWS::StepFunctions::StateMachine", [])
-    assert len(machines) == expected_state_machines
+    assert len(machines) == _template_count(outdir, "AWS::StepFunctions::StateMachine")
+    training = _stack_resources(session, ["Dev-Training"])["AWS::StepFunctions::StateMachine"]
+    assert len(training) == expected_state_machines
     endpoints = resources.get("AWS::SageMaker::Endpoint", [])
     assert len(endpoints) == _template_count(outdir, "AWS::SageMaker::Endpoint")
     for endpoint_arn in endpoints:
