@@ -4,6 +4,7 @@
 `cdk synth` runs this file (see cdk.json). Environment files are read from `config/` or from
 the folder given with `-c config_dir=PATH`. A configuration problem ends synth with one message
 naming the file, line and field, and exit status 2: no traceback, nothing written to cdk.out.
+A cdk-nag finding or a stack past a CloudFormation quota ends it with exit status 1.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 from config import DEFAULT_CONFIG_DIR, ENVIRONMENTS, ConfigError, load_all
 from constructs_lib.builtin_algorithms import sdk
 from stacks import SageMakerStage
+from stacks.cloudformation_limits import TemplateSize, cdk_quota_problems, quota_problems
 
 #: CDK context key naming the folder of environment files.
 CONFIG_DIR_CONTEXT = "config_dir"
@@ -68,6 +70,9 @@ def main() -> int:
     try:
         assembly = app.synth()
     except RuntimeError as error:
+        if too_large := cdk_quota_problems(str(error)):
+            print("CloudFormation quota exceeded:", *too_large, sep="\n  ", file=sys.stderr)
+            return 1
         if not str(error).startswith("ValidationFailed"):
             raise
         print(f"Compliance check failed: {error}", file=sys.stderr)
@@ -77,6 +82,13 @@ def main() -> int:
     findings = unacknowledged_findings(Path(assembly.directory) / "validation-report.json")
     if findings:
         print("Compliance check failed (cdk-nag):", *findings, sep="\n  ", file=sys.stderr)
+        return 1
+    problems = quota_problems(
+        TemplateSize.of(stack.display_name, Path(stack.template_full_path))
+        for stack in assembly.stacks_recursively
+    )
+    if problems:
+        print("CloudFormation quota exceeded:", *problems, sep="\n  ", file=sys.stderr)
         return 1
     return 0
 
