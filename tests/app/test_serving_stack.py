@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
@@ -98,3 +99,129 @@ def test_a_stage_without_endpoints_has_no_serving_stack_and_says_so(
     stage = SageMakerStage(App(context=cdk_json_context()), "Dev", config=config)
     assert stage.serving is None
     assert capsys.readouterr().err == "Dev: no endpoints declared, so no Serving stack\n"
+
+
+# --- monitoring -------------------------------------------------------------------------------
+
+MONITORING_TYPES = {
+    "AWS::SageMaker::DataQualityJobDefinition": "DataQuality",
+    "AWS::SageMaker::ModelQualityJobDefinition": "ModelQuality",
+    "AWS::SageMaker::ModelBiasJobDefinition": "ModelBias",
+    "AWS::SageMaker::ModelExplainabilityJobDefinition": "ModelExplainability",
+}
+
+
+def _schedules(synthesized: SynthesizedApp, stage: str) -> dict[str, dict[str, Any]]:
+    template = synthesized.template(f"{stage}/Serving")
+    return {
+        props["MonitoringScheduleConfig"]["MonitoringType"]: props
+        for props in (
+            resource["Properties"]
+            for resource in template.find_resources("AWS::SageMaker::MonitoringSchedule").values()
+        )
+    }
+
+
+def _monitoring_alarms(synthesized: SynthesizedApp, stage: str) -> dict[str, dict[str, Any]]:
+    template = synthesized.template(f"{stage}/Serving")
+    return {
+        props["MetricName"]: props
+        for props in (
+            resource["Properties"]
+            for resource in template.find_resources("AWS::CloudWatch::Alarm").values()
+        )
+        if str(props["Namespace"]).startswith("aws/sagemaker/Endpoints/")
+    }
+
+
+def test_dev_monitors_churn_xgboost_with_all_four_monitors(synthesized: SynthesizedApp) -> None:
+    template = synthesized.template("Dev/Serving")
+    for job_type in MONITORING_TYPES:
+        template.resource_count_is(job_type, 1)
+    schedules = _schedules(synthesized, "Dev")
+    expressions = {
+        kind: schedule["MonitoringScheduleConfig"]["ScheduleConfig"]["ScheduleExpression"]
+        for kind, schedule in schedules.items()
+    }
+    assert expressions == {
+        "DataQuality": "cron(0 * ? * * *)",
+        "ModelQuality": "cron(0 0 ? * * *)",
+        "ModelBias": "cron(0 0 ? * * *)",
+        "ModelExplainability": "cron(0 0 ? * * *)",
+    }
+    endpoint_id = next(
+        logical_id
+        for logical_id in template.find_resources("AWS::SageMaker::Endpoint")
+        if logical_id.startswith("ChurnXgboost")
+    )
+    for schedule in schedules.values():
+        assert schedule["EndpointName"] == {"Fn::GetAtt": [endpoint_id, "EndpointName"]}
+    assert sorted(_monitoring_alarms(synthesized, "Dev")) == [
+        "auc",
+        "feature_baseline_drift_age",
+        "feature_baseline_drift_monthly_charges",
+    ]
+    # Dev's monitoring jobs run on the instance its file names.
+    template.has_resource_properties(
+        "AWS::SageMaker::DataQualityJobDefinition",
+        {"JobResources": {"ClusterConfig": Match.object_like({"InstanceType": "ml.m5.large"})}},
+    )
+
+
+def test_dev_bias_analysis_config_is_a_published_file_asset(synthesized: SynthesizedApp) -> None:
+    template = synthesized.template("Dev/Serving")
+    job = next(iter(template.find_resources("AWS::SageMaker::ModelBiasJobDefinition").values()))
+    config_uri = job["Properties"]["ModelBiasAppSpecification"]["ConfigUri"]
+    asset_hash = config_uri.rsplit("/", 1)[1].removesuffix(".json")
+    files = json.loads(
+        next(
+            path for path in (synthesized.outdir / "assembly-Dev").glob("DevServing*.assets.json")
+        ).read_text()
+    )["files"]
+    assert asset_hash in files
+    source = synthesized.outdir / "assembly-Dev" / files[asset_hash]["source"]["path"]
+    analysis = json.loads(source.read_text())
+    assert analysis["label"] == "churned"
+    assert analysis["facet"] == [{"name_or_index": "age", "value_or_threshold": [60]}]
+
+
+def test_prod_monitors_data_and_model_quality_and_alarms_on_call(
+    synthesized: SynthesizedApp,
+) -> None:
+    template = synthesized.template("Prod/Serving")
+    template.resource_count_is("AWS::SageMaker::DataQualityJobDefinition", 1)
+    template.resource_count_is("AWS::SageMaker::ModelQualityJobDefinition", 1)
+    template.resource_count_is("AWS::SageMaker::ModelBiasJobDefinition", 0)
+    template.resource_count_is("AWS::SageMaker::ModelExplainabilityJobDefinition", 0)
+    assert sorted(_schedules(synthesized, "Prod")) == ["DataQuality", "ModelQuality"]
+    alarms = _monitoring_alarms(synthesized, "Prod")
+    assert sorted(alarms) == [
+        "auc",
+        "feature_baseline_drift_age",
+        "feature_baseline_drift_monthly_charges",
+        "feature_baseline_drift_tenure_months",
+    ]
+    for alarm in alarms.values():
+        assert "ExportsOutputRefNotifications" in json.dumps(alarm["AlarmActions"])
+    assert alarms["auc"]["Threshold"] == 0.75
+    assert alarms["feature_baseline_drift_age"]["Threshold"] == 0.1
+
+
+@pytest.mark.parametrize("stage", ["Dev", "Prod"])
+def test_monitoring_role_reads_captured_data_and_writes_reports_of_its_endpoint_only(
+    synthesized: SynthesizedApp, stage: str
+) -> None:
+    template = synthesized.template(f"{stage}/Serving")
+    policies = [
+        resource["Properties"]["PolicyDocument"]["Statement"]
+        for logical_id, resource in template.find_resources("AWS::IAM::ManagedPolicy").items()
+        if logical_id.startswith("ChurnXgboostMonitoring")
+    ]
+    assert len(policies) == 1
+    text = json.dumps(policies[0])
+    writes = [s for s in policies[0] if "s3:PutObject" in s["Action"]]
+    assert len(writes) == 1
+    assert json.dumps(writes[0]["Resource"]).endswith('"/monitoring/churn-xgboost/reports/*"]]}')
+    assert "/data-capture/churn-xgboost/*" in text
+    assert "/data-capture/churn-pytorch" not in text
+    assert '"s3:*"' not in text
