@@ -96,6 +96,7 @@ class BatchTransformInput:
         return BucketPrefixes(self.bucket, tuple(self.allowed_prefixes) or (self.prefix,))
 
     def default_uri(self) -> str:
+        """`s3://<bucket>/<prefix>`: what an execution transforms unless its input names another."""
         return f"s3://{self.bucket.bucket_name}/{self.prefix}"
 
 
