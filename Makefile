@@ -11,6 +11,8 @@
 #   make dist     build constructs_lib's wheel and sdist into dist/
 #   make docs     HTML API reference into docs/api/ (pdoc)
 #   make diagram  redraw docs/architecture.svg from the synthesized Dev stage (needs graphviz)
+#   make benchmark NAME=synth_floor [ARGS=...]  print the figures of benchmarks/NAME.py
+#                 (synth_floor, scale, local_deploy, training_throughput, serving_load)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -24,7 +26,7 @@ NODE_DIR := $(VENV)/node/bin
 export PATH := $(abspath $(NODE_DIR)):$(abspath $(VENV))/bin:$(PATH)
 export SAGEMAKER_SUPPRESS_V2_WARNING := 1
 
-.PHONY: help install deploy diff synth train invoke batch test lint lock dist docs diagram clean
+.PHONY: benchmark help install deploy diff synth train invoke batch test lint lock dist docs diagram clean
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -84,3 +86,6 @@ diagram: install
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .local/deploy dist docs/api
+
+benchmark: install
+	$(PY) benchmarks/$(NAME).py $(ARGS)
