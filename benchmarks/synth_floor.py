@@ -8,7 +8,9 @@ Two measurements:
 1. `npx cdk synth --quiet` of the full app (both stages, every stack) against a *floor* app:
    the same stages and stacks, with nothing in them, run by the same CLI, Node.js, Python and
    cdk.json context; once as any App runs (CDK's built-in CloudFormation validation on) and once
-   with that validation off, as the app runs (see app.py). Runs alternate (A B C, C B A, ...)
+   with that validation off, as the app runs (see app.py); and the app as it was before
+   issue 7 (validation on, the SageMaker SDK imported by every synth), for the before/after
+   figure. Runs alternate (A B C D, D C B A, ...)
    so that a busy, shared machine slows all alike; the figures are the medians of each and of
    the per-round ratios.
 2. The phases of one in-process synth of the real app (`--phases-only` prints just these):
@@ -88,9 +90,27 @@ def cdk_synth(outdir: Path, app: str | None = None, env: dict[str, str] | None =
     return elapsed
 
 
-#: What is compared: the app, the CDK floor as `cdk init` gives it (CDK's built-in CloudFormation
-#: validation on, as in any App), and the floor with that validation off, as the app runs.
-VARIANTS = ("full app", "floor app", "floor app, no built-in validation")
+#: The app as it was before issue 7: CDK's built-in validation on, the SDK imported every synth.
+BEFORE_APP = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, {repo!r})
+    import app
+    app.BUILTIN_CLOUDFORMATION_VALIDATION = True
+    app.SDK_ANSWERS = None
+    sys.exit(app.main())
+    """
+)
+
+#: What is compared: the app; the app as it was before issue 7; the CDK floor as `cdk init`
+#: gives it (CDK's built-in CloudFormation validation on, as in any App); and the floor with
+#: that validation off, as the app runs.
+VARIANTS = (
+    "full app",
+    "full app before issue 7",
+    "floor app",
+    "floor app, no built-in validation",
+)
 
 
 def compare(rounds: int) -> None:
@@ -100,20 +120,22 @@ def compare(rounds: int) -> None:
         floor_app = Path(tmp) / "floor_app.py"
         floor_app.write_text(FLOOR_APP.format(stages=stages))
         floor_command = f"{sys.executable} {floor_app}"
+        before_app = Path(tmp) / "before_app.py"
+        before_app.write_text(BEFORE_APP.format(repo=str(REPO_ROOT)))
+        commands = {
+            "full app": (None, {}),
+            "full app before issue 7": (f"{sys.executable} {before_app}", {}),
+            "floor app": (floor_command, {}),
+            "floor app, no built-in validation": (floor_command, {"CDK_VALIDATION": "false"}),
+        }
         print("stacks:", ", ".join(f"{s}/{k}" for s, (_, _, ks) in stages.items() for k in ks))
         runs: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
         for round_number in range(rounds):
             order = VARIANTS if round_number % 2 == 0 else tuple(reversed(VARIANTS))
             for variant in order:
                 out = Path(tmp) / f"{VARIANTS.index(variant)}-{round_number}"
-                if variant == "full app":
-                    runs[variant].append(cdk_synth(out))
-                elif variant == "floor app":
-                    runs[variant].append(cdk_synth(out, floor_command))
-                else:
-                    runs[variant].append(
-                        cdk_synth(out, floor_command, env={"CDK_VALIDATION": "false"})
-                    )
+                command, env = commands[variant]
+                runs[variant].append(cdk_synth(out, command, env))
             print(
                 f"round {round_number + 1}/{rounds}: "
                 + ", ".join(f"{variant} {runs[variant][-1]:.1f} s" for variant in VARIANTS),
@@ -127,12 +149,13 @@ def compare(rounds: int) -> None:
             f"| {variant} | {statistics.median(values):.1f} s | {min(values):.1f} s "
             f"| {max(values):.1f} s |"
         )
-    for floor in VARIANTS[1:]:
-        ratios = [a / b for a, b in zip(runs["full app"], runs[floor], strict=True)]
-        print(
-            f"| ratio full app / {floor} (per round) | {statistics.median(ratios):.2f} "
-            f"| {min(ratios):.2f} | {max(ratios):.2f} |"
-        )
+    for app in VARIANTS[:2]:
+        for floor in VARIANTS[2:]:
+            ratios = [a / b for a, b in zip(runs[app], runs[floor], strict=True)]
+            print(
+                f"| ratio {app} / {floor} (per round) | {statistics.median(ratios):.2f} "
+                f"| {min(ratios):.2f} | {max(ratios):.2f} |"
+            )
 
 
 PHASES_SCRIPT = textwrap.dedent(
