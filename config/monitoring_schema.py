@@ -22,7 +22,7 @@ from constructs_lib.monitoring import (
     ExplainabilityMonitor,
     ModelQualityMonitor,
     MonitoringResources,
-    Schedule,
+    MonitoringSchedule,
     schedule_expression_problem,
 )
 
@@ -56,8 +56,8 @@ class _Scheduled(Strict):
             raise schema.field_error("schedule", problem)
         return self
 
-    def _schedule(self) -> Schedule:
-        return Schedule.from_config(self.schedule)
+    def _schedule(self) -> MonitoringSchedule:
+        return MonitoringSchedule.from_config(self.schedule)
 
 
 class DriftAlarmsConfig(Strict):

@@ -14,6 +14,15 @@ from constructs_lib.custom_code import SourceBundle, TrainingImage
 from constructs_lib.encryption import EncryptionKey
 from constructs_lib.execution_role import BucketPrefixes, SageMakerExecutionRole
 from constructs_lib.model_registry import ModelPackageGroup
+from constructs_lib.monitoring import (
+    BiasMonitor,
+    DataQualityMonitor,
+    EndpointMonitoring,
+    ExplainabilityMonitor,
+    ModelQualityMonitor,
+    MonitoringResources,
+    MonitoringSchedule,
+)
 from constructs_lib.notifications import NotificationTopic
 from constructs_lib.serving import (
     Autoscaling,
@@ -45,19 +54,26 @@ __all__ = [
     "BatchTransformInput",
     "BatchTransformOutput",
     "BatchTransformPipeline",
+    "BiasMonitor",
     "BucketLifecycle",
     "BucketPrefixes",
     "BucketSet",
     "DataCapture",
+    "DataQualityMonitor",
     "DeploymentGuardrails",
     "EncryptedBucket",
     "EncryptionKey",
     "EndpointAlarms",
+    "EndpointMonitoring",
+    "ExplainabilityMonitor",
     "HyperparameterTuning",
     "ModelData",
     "ModelEndpoint",
     "ModelPackageGroup",
+    "ModelQualityMonitor",
     "ModelSource",
+    "MonitoringResources",
+    "MonitoringSchedule",
     "NotificationTopic",
     "ParameterRange",
     "SageMakerExecutionRole",

@@ -22,6 +22,17 @@ SKIP_REASONS = {
     "AWS::CDK::Metadata": "the CDK's version report; nothing to create",
     "AWS::SageMaker::ModelPackageGroup": "moto's CloudFormation skips model package groups",
     "AWS::SageMaker::Pipeline": "moto's CloudFormation skips SageMaker pipelines",
+    **{
+        f"AWS::SageMaker::{kind}": "moto's CloudFormation skips Model Monitor and Clarify "
+        "resources: monitoring runs on real AWS only (docs/monitoring.md)"
+        for kind in (
+            "DataQualityJobDefinition",
+            "ModelQualityJobDefinition",
+            "ModelBiasJobDefinition",
+            "ModelExplainabilityJobDefinition",
+            "MonitoringSchedule",
+        )
+    },
 }
 GENERIC_SKIP_REASON = "moto's CloudFormation does not implement this type and skips it"
 

@@ -9,7 +9,7 @@
 ...     data_quality=DataQualityMonitor(
 ...         baseline_statistics="monitoring/churn/baseline/statistics.json",
 ...         baseline_constraints="monitoring/churn/baseline/constraints.json",
-...         schedule=Schedule.hourly(),
+...         schedule=MonitoringSchedule.hourly(),
 ...     ),
 ... )  # doctest: +SKIP
 """
@@ -27,7 +27,7 @@ from constructs_lib.monitoring.schedule import (
     ACCEPTED_FORMS,
     DAILY,
     HOURLY,
-    Schedule,
+    MonitoringSchedule,
     schedule_expression_problem,
 )
 
@@ -42,6 +42,6 @@ __all__ = [
     "ExplainabilityMonitor",
     "ModelQualityMonitor",
     "MonitoringResources",
-    "Schedule",
+    "MonitoringSchedule",
     "schedule_expression_problem",
 ]

@@ -40,7 +40,7 @@ from constructs_lib.monitoring.options import (
     MonitoringResources,
 )
 from constructs_lib.monitoring.role import MonitoringAccess, monitoring_role_policy
-from constructs_lib.monitoring.schedule import Schedule
+from constructs_lib.monitoring.schedule import MonitoringSchedule
 from constructs_lib.serving import DataCapture, ModelEndpoint
 
 _DEFAULT_RESOURCES = MonitoringResources()
@@ -239,7 +239,7 @@ class EndpointMonitoring(Construct):
         group: Construct,
         monitoring_type: str,
         job: JobDefinition,
-        schedule: Schedule,
+        schedule: MonitoringSchedule,
         endpoint: ModelEndpoint,
     ) -> str:
         job.node.add_dependency(self.role_policy)

@@ -12,7 +12,7 @@ from typing import Literal
 
 from aws_cdk import Duration
 
-from constructs_lib.monitoring.schedule import Schedule
+from constructs_lib.monitoring.schedule import MonitoringSchedule
 
 ProblemType = Literal["BinaryClassification", "MulticlassClassification", "Regression"]
 
@@ -102,7 +102,7 @@ class DataQualityMonitor:
 
     baseline_statistics: str | None = None
     baseline_constraints: str | None = None
-    schedule: Schedule = field(default_factory=Schedule.hourly)
+    schedule: MonitoringSchedule = field(default_factory=MonitoringSchedule.hourly)
     drift_alarm_features: Sequence[str] = ()
     drift_threshold: float = 0.1
 
@@ -145,7 +145,7 @@ class ModelQualityMonitor:
     probability_attribute: str | None = None
     probability_threshold: float | None = None
     baseline_constraints: str | None = None
-    schedule: Schedule = field(default_factory=Schedule.hourly)
+    schedule: MonitoringSchedule = field(default_factory=MonitoringSchedule.hourly)
     alarm_metric: str | None = None
     alarm_threshold: float | None = None
 
@@ -214,7 +214,7 @@ class BiasMonitor:
     probability_threshold: float | None = None
     inference_attribute: str | None = None
     baseline_constraints: str | None = None
-    schedule: Schedule = field(default_factory=Schedule.hourly)
+    schedule: MonitoringSchedule = field(default_factory=MonitoringSchedule.hourly)
 
     def __post_init__(self) -> None:
         if not self.label_values:
@@ -253,7 +253,7 @@ class ExplainabilityMonitor:
     features_attribute: str | None = None
     inference_attribute: str | None = None
     probability_attribute: str | None = None
-    schedule: Schedule = field(default_factory=Schedule.daily)
+    schedule: MonitoringSchedule = field(default_factory=MonitoringSchedule.daily)
 
     def __post_init__(self) -> None:
         _key("ExplainabilityMonitor.analysis_config", self.analysis_config)

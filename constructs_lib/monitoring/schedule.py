@@ -34,7 +34,7 @@ def schedule_expression_problem(expression: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class Schedule:
+class MonitoringSchedule:
     """How often a monitoring schedule runs its job. Use a factory method.
 
     SageMaker starts each run up to 20 minutes after the time the expression names.
@@ -48,7 +48,7 @@ class Schedule:
     def __post_init__(self) -> None:
         problem = schedule_expression_problem(self.expression)
         if problem:
-            raise ValueError(f"Schedule: {problem}")
+            raise ValueError(f"MonitoringSchedule: {problem}")
 
     @property
     def interval_hours(self) -> int:
@@ -60,27 +60,27 @@ class Schedule:
         return int(interval) if interval else 24
 
     @staticmethod
-    def hourly() -> Schedule:
+    def hourly() -> MonitoringSchedule:
         """Every hour on the hour (UTC): `cron(0 * ? * * *)`."""
-        return Schedule(HOURLY)
+        return MonitoringSchedule(HOURLY)
 
     @staticmethod
-    def daily(hour: int = 0) -> Schedule:
+    def daily(hour: int = 0) -> MonitoringSchedule:
         """Every day at `hour` (0-23, UTC). Default: midnight, `cron(0 0 ? * * *)`."""
-        return Schedule(f"cron(0 {hour} ? * * *)")
+        return MonitoringSchedule(f"cron(0 {hour} ? * * *)")
 
     @staticmethod
-    def every(hours: int, *, starting_hour: int = 0) -> Schedule:
+    def every(hours: int, *, starting_hour: int = 0) -> MonitoringSchedule:
         """Every `hours` hours (1-24) from `starting_hour` (0-23, UTC)."""
-        return Schedule(f"cron(0 {starting_hour}/{hours} ? * * *)")
+        return MonitoringSchedule(f"cron(0 {starting_hour}/{hours} ? * * *)")
 
     @staticmethod
-    def cron(expression: str) -> Schedule:
+    def cron(expression: str) -> MonitoringSchedule:
         """A cron expression in one of the forms SageMaker accepts (see `ACCEPTED_FORMS`)."""
-        return Schedule(expression)
+        return MonitoringSchedule(expression)
 
     @staticmethod
-    def from_config(value: str) -> Schedule:
+    def from_config(value: str) -> MonitoringSchedule:
         """`hourly`, `daily`, or a cron expression SageMaker accepts."""
         named = {"hourly": HOURLY, "daily": DAILY}
-        return Schedule(named.get(value, value))
+        return MonitoringSchedule(named.get(value, value))

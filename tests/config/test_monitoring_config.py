@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from config import ConfigError, StageConfig, load_stage_config
-from constructs_lib.monitoring import Schedule
+from constructs_lib.monitoring import MonitoringSchedule
 
 HEAD = """\
 account: "123456789012"
@@ -70,7 +70,7 @@ def test_every_section_becomes_the_constructs_option(tmp_path: Path) -> None:
     assert resources.max_runtime.to_minutes() == 45
     assert monitoring.data_quality is not None
     data_quality = monitoring.data_quality.monitor()
-    assert data_quality.schedule == Schedule.hourly()
+    assert data_quality.schedule == MonitoringSchedule.hourly()
     assert data_quality.baseline_constraints == "monitoring/churn/baseline/constraints.json"
     assert (tuple(data_quality.drift_alarm_features), data_quality.drift_threshold) == (
         ("age",),
@@ -78,16 +78,16 @@ def test_every_section_becomes_the_constructs_option(tmp_path: Path) -> None:
     )
     assert monitoring.model_quality is not None
     model_quality = monitoring.model_quality.monitor()
-    assert model_quality.schedule == Schedule.daily()
+    assert model_quality.schedule == MonitoringSchedule.daily()
     assert (model_quality.alarm_metric, model_quality.alarm_threshold) == ("rmse", 2.5)
     assert monitoring.bias is not None
     bias = monitoring.bias.monitor()
-    assert bias.schedule == Schedule.every(12, starting_hour=6)
+    assert bias.schedule == MonitoringSchedule.every(12, starting_hour=6)
     assert (bias.facet, tuple(bias.facet_values or ()), bias.label) == ("age", (60,), "churned")
     assert monitoring.explainability is not None
     explainability = monitoring.explainability.monitor()
     # SHAP asks the endpoint for many predictions per record: daily unless told otherwise.
-    assert explainability.schedule == Schedule.daily()
+    assert explainability.schedule == MonitoringSchedule.daily()
 
 
 @pytest.mark.parametrize(

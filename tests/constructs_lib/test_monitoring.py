@@ -34,7 +34,7 @@ from constructs_lib.monitoring import (
     ExplainabilityMonitor,
     ModelQualityMonitor,
     MonitoringResources,
-    Schedule,
+    MonitoringSchedule,
 )
 from constructs_lib.serving import DataCapture, ModelData, ModelEndpoint, ModelSource
 from tests.conftest import REPO_ROOT, cdk_json_context
@@ -60,7 +60,7 @@ MODEL_QUALITY = ModelQualityMonitor(
     probability_attribute="0",
     probability_threshold=0.5,
     baseline_constraints="monitoring/churn/model-quality/constraints.json",
-    schedule=Schedule.daily(),
+    schedule=MonitoringSchedule.daily(),
     alarm_metric="auc",
     alarm_threshold=0.7,
 )
@@ -73,7 +73,7 @@ BIAS = BiasMonitor(
     ground_truth_prefix="monitoring/churn/ground-truth/",
     probability_attribute="0",
     probability_threshold=0.5,
-    schedule=Schedule.every(6),
+    schedule=MonitoringSchedule.every(6),
 )
 EXPLAINABILITY = ExplainabilityMonitor(
     analysis_config="monitoring/churn/clarify/explainability.json",
@@ -671,7 +671,7 @@ def test_error_metrics_alarm_above_their_threshold(monitored: Monitored) -> None
         model_quality=ModelQualityMonitor(
             problem_type="Regression",
             ground_truth_prefix="monitoring/churn/ground-truth/",
-            schedule=Schedule.every(4, starting_hour=1),
+            schedule=MonitoringSchedule.every(4, starting_hour=1),
             alarm_metric="rmse",
             alarm_threshold=2.5,
         )
@@ -703,16 +703,18 @@ def test_no_alarm_without_features_or_a_metric_and_no_actions_without_a_topic(
 @pytest.mark.parametrize(
     ("schedule", "expression", "hours"),
     [
-        (Schedule.hourly(), "cron(0 * ? * * *)", 1),
-        (Schedule.daily(), "cron(0 0 ? * * *)", 24),
-        (Schedule.daily(17), "cron(0 17 ? * * *)", 24),
-        (Schedule.every(12, starting_hour=5), "cron(0 5/12 ? * * *)", 12),
-        (Schedule.from_config("hourly"), "cron(0 * ? * * *)", 1),
-        (Schedule.from_config("daily"), "cron(0 0 ? * * *)", 24),
-        (Schedule.cron("cron(0 00/02 ? * * *)"), "cron(0 00/02 ? * * *)", 2),
+        (MonitoringSchedule.hourly(), "cron(0 * ? * * *)", 1),
+        (MonitoringSchedule.daily(), "cron(0 0 ? * * *)", 24),
+        (MonitoringSchedule.daily(17), "cron(0 17 ? * * *)", 24),
+        (MonitoringSchedule.every(12, starting_hour=5), "cron(0 5/12 ? * * *)", 12),
+        (MonitoringSchedule.from_config("hourly"), "cron(0 * ? * * *)", 1),
+        (MonitoringSchedule.from_config("daily"), "cron(0 0 ? * * *)", 24),
+        (MonitoringSchedule.cron("cron(0 00/02 ? * * *)"), "cron(0 00/02 ? * * *)", 2),
     ],
 )
-def test_schedules_sagemaker_accepts(schedule: Schedule, expression: str, hours: int) -> None:
+def test_schedules_sagemaker_accepts(
+    schedule: MonitoringSchedule, expression: str, hours: int
+) -> None:
     assert (schedule.expression, schedule.interval_hours) == (expression, hours)
 
 
@@ -737,15 +739,16 @@ ACCEPTED = (
 )
 def test_refuses_a_schedule_sagemaker_does_not_accept(expression: str, hint: str) -> None:
     message = (
-        f"Schedule: SageMaker Model Monitor accepts only {ACCEPTED} (got {expression!r}){hint}"
+        f"MonitoringSchedule: SageMaker Model Monitor accepts only {ACCEPTED} "
+        f"(got {expression!r}){hint}"
     )
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
-        Schedule.cron(expression)
+        MonitoringSchedule.cron(expression)
 
 
 def test_refuses_hours_out_of_range() -> None:
     with pytest.raises(ValueError, match=re.escape("(got 'cron(0 0/30 ? * * *)')")):
-        Schedule.every(30)
+        MonitoringSchedule.every(30)
 
 
 # --- errors -----------------------------------------------------------------------------------
