@@ -428,27 +428,37 @@ def destroy(
             f"cannot check that {', '.join(unknown)} resources are deleted: add each type to "
             "PROBES or NOT_LOOKED_UP in scripts/inventory.py; nothing was destroyed"
         )
-    with timings.phase("destroy", out, verbose=options.verbose) as notes:
-        run_cdk(
-            ["destroy", "--app", str(options.outdir), f"{options.stage}/*", "--force"],
-            env=env,
-            options=options,
-            log="destroy",
-        )
-        notes.append(f"removed {', '.join(names)}")
+    try:
+        with timings.phase("destroy", out, verbose=options.verbose) as notes:
+            run_cdk(
+                ["destroy", "--app", str(options.outdir), f"{options.stage}/*", "--force"],
+                env=env,
+                options=options,
+                log="destroy",
+            )
+            notes.append(f"removed {', '.join(names)}")
+    except DeployError as error:
+        remaining = inventory.leftovers(session, before)
+        if not remaining:
+            raise
+        raise DeployError(f"{error}\n{_remaining_text(remaining, options.stage)}") from None
     with timings.phase("check", out) as notes:
         remaining = inventory.leftovers(session, before)
         notes.append(f"{len(before) - len(remaining)} of {len(before)} resources gone")
     if remaining:
-        lines = [
-            f"{left.resource.resource_type} {left.resource.physical_id} "
-            f"({left.resource.stack}/{left.resource.logical_id}): {left.state}"
-            for left in remaining
-        ]
         raise DeployError(
-            f"`cdk destroy` finished, but {len(remaining)} resource(s) of {options.stage} "
-            "remain:\n  " + "\n  ".join(lines)
+            f"`cdk destroy` finished, but {_remaining_text(remaining, options.stage)}"
         )
+
+
+def _remaining_text(remaining: list[inventory.Leftover], stage: str) -> str:
+    """`N resource(s) of STAGE remain:` and one indented line per resource, with what to do."""
+    lines = [
+        f"{left.resource.resource_type} {left.resource.physical_id} "
+        f"({left.resource.stack}/{left.resource.logical_id}): {left.state}"
+        for left in remaining
+    ]
+    return f"{len(remaining)} resource(s) of {stage} remain:\n  " + "\n  ".join(lines)
 
 
 # --- checks --------------------------------------------------------------------------------

@@ -43,6 +43,12 @@ What each fix corrects (moto 5.2.5 -> what CloudFormation does):
   no resources.
 - `change_set_exports`: a stack created by a change set sees no exports (Fn::ImportValue
   fails) and gets no Outputs or exports -> imports resolve; Outputs and exports are updated.
+- `nonempty_bucket_delete`: deleting a stack whose bucket holds objects drops the bucket from
+  the stack but keeps it, and the stack is DELETE_COMPLETE -> the bucket's deletion fails
+  with BucketNotEmpty (with `stack_delete_failure`, the stack is DELETE_FAILED).
+- `stack_delete_failure`: a resource whose deletion fails makes DeleteStack answer HTTP 500
+  and the stack vanishes from DescribeStacks with its other resources deleted -> the stack is
+  DELETE_FAILED with the reason, keeps the resources that failed, and can be deleted again.
 """
 
 from __future__ import annotations
@@ -89,6 +95,8 @@ def apply_all() -> list[str]:
         change_set_lookup,  # after change_set_exports: it resolves names for it
         ssm_parameter_previous_value,
         deleted_stack_outputs,
+        nonempty_bucket_delete,
+        stack_delete_failure,
     ]
     for fix in fixes:
         fix()
@@ -401,6 +409,50 @@ def deleted_stack_outputs() -> None:
 
     _set_method(Stack, "outputs", property(stack_outputs))
     _set_method(Stack, "stack_resources", property(stack_resources))
+
+
+def nonempty_bucket_delete() -> None:
+    """Deleting an `AWS::S3::Bucket` that holds objects fails, as S3 and CloudFormation do."""
+    from moto.s3.exceptions import BucketNotEmpty
+    from moto.s3.models import FakeBucket, s3_backends
+    from moto.utilities.utils import get_partition
+
+    def delete_from_cloudformation_json(
+        cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+    ) -> None:
+        backend = s3_backends[account_id][get_partition(region_name)]
+        if backend.get_bucket(resource_name).keys:
+            raise BucketNotEmpty(resource_name)
+        backend.delete_bucket(resource_name)
+
+    _set_classmethod(FakeBucket, "delete_from_cloudformation_json", delete_from_cloudformation_json)
+
+
+def stack_delete_failure() -> None:
+    """A stack whose resource cannot be deleted is DELETE_FAILED and keeps that resource."""
+    from moto.cloudformation.models import CloudFormationBackend
+    from moto.core.exceptions import ServiceException
+
+    delete = CloudFormationBackend.delete_stack
+
+    def delete_stack(self: Any, name_or_stack_id: str) -> None:
+        stack = self.stacks.get(name_or_stack_id)
+        if stack is None:  # by name: moto calls this again with the stack's id
+            delete(self, name_or_stack_id)
+            return
+        try:
+            delete(self, name_or_stack_id)
+        except ServiceException as error:  # a service refused a deletion; moto bugs crash
+            resources = stack.template_dict.get("Resources", {})
+            failed = sorted(key for key in stack.resource_map._parsed_resources if key in resources)
+            reason = f"The following resource(s) failed to delete: [{', '.join(failed)}]. "
+            reason += f"{error.code}: {error.message}"
+            stack.status = "DELETE_FAILED"
+            stack._add_stack_event("DELETE_FAILED", resource_status_reason=reason)
+            self.stacks[stack.stack_id] = stack
+            print(f"emulator: {stack.name}: {reason}", file=sys.stderr, flush=True)
+
+    _set_method(CloudFormationBackend, "delete_stack", delete_stack)
 
 
 #: The CloudFormation properties each emulated KMS key was last created or updated with.

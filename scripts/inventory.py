@@ -234,8 +234,9 @@ def _bucket_state(s3: Any, name: str) -> str:
     more = "+" if objects.get("IsTruncated") else ""
     return (
         f"holds {count}{more} object version(s): CloudFormation deletes only empty buckets "
-        f"(Dev: removal_policy destroy, auto_delete_objects false). Empty it and delete it: "
-        f"`aws s3 rb s3://{name} --force` (and every object version when versioning is on)"
+        f"(Dev: removal_policy destroy, auto_delete_objects false). Empty it (`aws s3 rm "
+        f"s3://{name} --recursive`, and every object version when versioning is on), then "
+        "destroy again"
     )
 
 

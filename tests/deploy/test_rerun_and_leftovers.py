@@ -123,9 +123,9 @@ def test_a_bucket_that_holds_objects_is_reported_with_what_to_do(session: Any) -
         (
             "DataBucket",
             "holds 1 object version(s): CloudFormation deletes only empty buckets (Dev: "
-            "removal_policy destroy, auto_delete_objects false). Empty it and delete it: "
-            "`aws s3 rb s3://dev-data-bucket --force` (and every object version when "
-            "versioning is on)",
+            "removal_policy destroy, auto_delete_objects false). Empty it (`aws s3 rm "
+            "s3://dev-data-bucket --recursive`, and every object version when versioning is "
+            "on), then destroy again",
         )
     ]
 
