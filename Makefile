@@ -1,6 +1,7 @@
 # The few commands a user runs. Each installs what it needs first (idempotent, from pins).
 #
 #   make deploy   deploy Dev into a local emulated AWS account (TARGET=aws: your account)
+#   make destroy ARGS='--endpoint-url URL'   remove Dev from an emulator left up (TARGET=aws: from AWS)
 #   make diff     per-stack template diff against main (BASE=ref), flags stateful replacements
 #   make test     lint, type-check and run every test
 #   make synth    synthesize both stages into cdk.out/
@@ -26,7 +27,7 @@ NODE_DIR := $(VENV)/node/bin
 export PATH := $(abspath $(NODE_DIR)):$(abspath $(VENV))/bin:$(PATH)
 export SAGEMAKER_SUPPRESS_V2_WARNING := 1
 
-.PHONY: benchmark help install deploy diff synth train invoke batch test lint lock dist docs diagram clean
+.PHONY: benchmark help install deploy destroy diff synth train invoke batch test lint lock dist docs diagram clean
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -49,6 +50,9 @@ synth: install
 
 deploy: install
 	$(PY) scripts/deploy.py $(if $(TARGET),--target $(TARGET)) $(ARGS)
+
+destroy: install
+	$(PY) scripts/deploy.py --destroy $(if $(TARGET),--target $(TARGET)) $(ARGS)
 
 diff: install
 	$(PY) scripts/stack_diff.py $(if $(BASE),--base $(BASE))
