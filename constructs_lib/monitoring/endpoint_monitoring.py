@@ -173,66 +173,82 @@ class EndpointMonitoring(Construct):
         self.job_definitions: dict[str, JobDefinition] = {}
         self.schedules: dict[str, sagemaker.CfnMonitoringSchedule] = {}
         self.alarms: dict[str, cloudwatch.Alarm] = {}
-        monitor_image = sdk.monitoring_image("model-monitor", region)
-        clarify_image = sdk.monitoring_image("clarify", region)
-        job: JobDefinition
+        self._endpoint = endpoint
+        self._alarm_topic = alarm_topic
+        # Each image is resolved only when used: some regions publish one and not the other.
         if data_quality is not None:
-            group = Construct(self, "DataQuality")
-            job = data_quality_job(group, context, data_quality, image_uri=monitor_image)
-            name = self._schedule(group, "DataQuality", job, data_quality.schedule, endpoint)
-            for feature in data_quality.drift_alarm_features:
-                alarm_id = f"Drift{_pascal(feature)}"
-                self.alarms[f"DataQuality{alarm_id}"] = monitoring_alarm(
-                    group,
-                    alarm_id,
-                    namespace=DATA_METRICS_NAMESPACE,
-                    metric_name=f"feature_baseline_drift_{feature}",
-                    endpoint_name=endpoint.endpoint_name,
-                    schedule_name=name,
-                    interval_hours=data_quality.schedule.interval_hours,
-                    threshold=data_quality.drift_threshold,
-                    breaches_above=True,
-                    topic=alarm_topic,
-                    description=f"Data quality of {endpoint.node.path}: feature {feature!r} "
-                    f"drifted {data_quality.drift_threshold:g} or more from its baseline",
-                )
+            self._add_data_quality(
+                context, data_quality, sdk.monitoring_image("model-monitor", region)
+            )
         if model_quality is not None:
-            group = Construct(self, "ModelQuality")
-            job = model_quality_job(group, context, model_quality, image_uri=monitor_image)
-            name = self._schedule(group, "ModelQuality", job, model_quality.schedule, endpoint)
-            if model_quality.alarm_metric is not None:
-                assert model_quality.alarm_threshold is not None
-                above = breaches_above(model_quality.alarm_metric)
-                self.alarms["ModelQualityMetric"] = monitoring_alarm(
-                    group,
-                    "MetricAlarm",
-                    namespace=MODEL_METRICS_NAMESPACE,
-                    metric_name=model_quality.alarm_metric,
-                    endpoint_name=endpoint.endpoint_name,
-                    schedule_name=name,
-                    interval_hours=model_quality.schedule.interval_hours,
-                    threshold=model_quality.alarm_threshold,
-                    breaches_above=above,
-                    topic=alarm_topic,
-                    description=f"Model quality of {endpoint.node.path}: "
-                    f"{model_quality.alarm_metric} {'at or above' if above else 'below'} "
-                    f"{model_quality.alarm_threshold:g}",
-                )
+            self._add_model_quality(
+                context, model_quality, sdk.monitoring_image("model-monitor", region)
+            )
         if bias is not None:
             assert self.bias_analysis_config is not None
             group = Construct(self, "Bias")
-            job = bias_job(
+            job: JobDefinition = bias_job(
                 group,
                 context,
                 bias,
-                image_uri=clarify_image,
+                image_uri=sdk.monitoring_image("clarify", region),
                 analysis_config_uri=self.bias_analysis_config.s3_object_url,
             )
-            self._schedule(group, "ModelBias", job, bias.schedule, endpoint)
+            self._schedule(group, "ModelBias", job, bias.schedule)
         if explainability is not None:
             group = Construct(self, "Explainability")
-            job = explainability_job(group, context, explainability, image_uri=clarify_image)
-            self._schedule(group, "ModelExplainability", job, explainability.schedule, endpoint)
+            job = explainability_job(
+                group, context, explainability, image_uri=sdk.monitoring_image("clarify", region)
+            )
+            self._schedule(group, "ModelExplainability", job, explainability.schedule)
+
+    def _add_data_quality(
+        self, context: JobContext, monitor: DataQualityMonitor, image_uri: str
+    ) -> None:
+        group = Construct(self, "DataQuality")
+        job = data_quality_job(group, context, monitor, image_uri=image_uri)
+        name = self._schedule(group, "DataQuality", job, monitor.schedule)
+        for feature in monitor.drift_alarm_features:
+            alarm_id = f"Drift{_pascal(feature)}"
+            self.alarms[f"DataQuality{alarm_id}"] = monitoring_alarm(
+                group,
+                alarm_id,
+                namespace=DATA_METRICS_NAMESPACE,
+                metric_name=f"feature_baseline_drift_{feature}",
+                endpoint_name=self._endpoint.endpoint_name,
+                schedule_name=name,
+                interval_hours=monitor.schedule.interval_hours,
+                threshold=monitor.drift_threshold,
+                breaches_above=True,
+                topic=self._alarm_topic,
+                description=f"Data quality of {self._endpoint.node.path}: feature {feature!r} "
+                f"drifted {monitor.drift_threshold:g} or more from its baseline",
+            )
+
+    def _add_model_quality(
+        self, context: JobContext, monitor: ModelQualityMonitor, image_uri: str
+    ) -> None:
+        group = Construct(self, "ModelQuality")
+        job = model_quality_job(group, context, monitor, image_uri=image_uri)
+        name = self._schedule(group, "ModelQuality", job, monitor.schedule)
+        if monitor.alarm_metric is None:
+            return
+        assert monitor.alarm_threshold is not None
+        above = breaches_above(monitor.alarm_metric)
+        self.alarms["ModelQualityMetric"] = monitoring_alarm(
+            group,
+            "MetricAlarm",
+            namespace=MODEL_METRICS_NAMESPACE,
+            metric_name=monitor.alarm_metric,
+            endpoint_name=self._endpoint.endpoint_name,
+            schedule_name=name,
+            interval_hours=monitor.schedule.interval_hours,
+            threshold=monitor.alarm_threshold,
+            breaches_above=above,
+            topic=self._alarm_topic,
+            description=f"Model quality of {self._endpoint.node.path}: {monitor.alarm_metric} "
+            f"{'at or above' if above else 'below'} {monitor.alarm_threshold:g}",
+        )
 
     def _schedule(
         self,
@@ -240,7 +256,6 @@ class EndpointMonitoring(Construct):
         monitoring_type: str,
         job: JobDefinition,
         schedule: MonitoringSchedule,
-        endpoint: ModelEndpoint,
     ) -> str:
         job.node.add_dependency(self.role_policy)
         name = Names.unique_resource_name(group, separator="-", max_length=63)
@@ -248,7 +263,7 @@ class EndpointMonitoring(Construct):
             group,
             "Schedule",
             monitoring_schedule_name=name,
-            endpoint_name=endpoint.endpoint_name,
+            endpoint_name=self._endpoint.endpoint_name,
             monitoring_schedule_config=sagemaker.CfnMonitoringSchedule.MonitoringScheduleConfigProperty(
                 # The name is the last part of the ARN (there is no name attribute),
                 # so CloudFormation may name and replace the job definition.

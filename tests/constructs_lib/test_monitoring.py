@@ -23,6 +23,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
+from aws_cdk.aws_sagemaker import CfnDataQualityJobDefinition
 from botocore.validate import validate_parameters
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks
 
@@ -959,3 +960,36 @@ def test_cfn_lint_finds_nothing(everything: Everything) -> None:
         check=False,
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+@synthesizes
+def test_each_image_is_resolved_only_for_the_monitors_that_run(tmp_path: Path) -> None:
+    # il-central-1 has the Model Monitor image in the SDK's tables but not the Clarify one.
+    app = App(context=cdk_json_context())
+    stack = Stack(app, "Israel", env=Environment(account="111111111111", region="il-central-1"))
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    artifacts = s3.Bucket(stack, "Artifacts", encryption_key=key)
+    capture = DataCapture(bucket=artifacts)
+    endpoint = ModelEndpoint(
+        stack,
+        "Churn",
+        model=ModelSource.from_image(
+            "111111111111.dkr.ecr.il-central-1.amazonaws.com/churn:1",
+            ModelData.from_bucket(artifacts, "models/churn/output/model.tar.gz"),
+        ),
+        encryption_key=key,
+        data_capture=capture,
+    )
+    common: dict[str, Any] = {
+        "endpoint": endpoint,
+        "data_capture": capture,
+        "encryption_key": key,
+        "staging_dir": tmp_path,
+    }
+    monitoring = EndpointMonitoring(stack, "Quality", data_quality=DATA_QUALITY, **common)
+    job = monitoring.job_definitions["DataQuality"]
+    assert isinstance(job, CfnDataQualityJobDefinition)
+    image = stack.resolve(job.data_quality_app_specification)["imageUri"]
+    assert image.endswith(".dkr.ecr.il-central-1.amazonaws.com/sagemaker-model-monitor-analyzer")
+    with pytest.raises(ValueError, match=r"publishes no clarify image for region 'il-central-1'"):
+        EndpointMonitoring(stack, "Fairness", bias=BIAS, **common)
