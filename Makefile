@@ -8,6 +8,7 @@
 #   make train NAME=churn-xgboost [STAGE=Dev]   start a training pipeline and follow it
 #   make invoke NAME=churn-xgboost [STAGE=Dev]  send a sample request to an endpoint
 #   make batch NAME=churn-xgboost [STAGE=Dev] [INPUT=s3://.../]  run a batch transform, follow it
+#   make baseline NAME=churn-xgboost DATASET=s3://.../ ROLE=arn:... [STAGE=Dev]  suggest a data-quality baseline
 #   make lock     re-pin requirements.txt from requirements/*.in (after editing those)
 #   make dist     build constructs_lib's wheel and sdist into dist/
 #   make docs     HTML API reference into docs/api/ (pdoc)
@@ -27,7 +28,7 @@ NODE_DIR := $(VENV)/node/bin
 export PATH := $(abspath $(NODE_DIR)):$(abspath $(VENV))/bin:$(PATH)
 export SAGEMAKER_SUPPRESS_V2_WARNING := 1
 
-.PHONY: benchmark help install deploy destroy diff synth train invoke batch test lint lock dist docs diagram clean
+.PHONY: benchmark help install deploy destroy diff synth train invoke batch baseline test lint lock dist docs diagram clean
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -65,6 +66,9 @@ invoke: install
 
 batch: install
 	$(PY) -m scripts.batch $(NAME) --stage $(or $(STAGE),Dev) $(if $(INPUT),--input $(INPUT))
+
+baseline: install
+	$(PY) -m scripts.baseline $(NAME) --stage $(or $(STAGE),Dev) --dataset $(DATASET) --role-arn $(ROLE) $(if $(NO_HEADER),--no-header) --wait
 
 lint: install
 	ruff check .
