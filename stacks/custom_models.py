@@ -47,8 +47,8 @@ class CustomCodeFactory:
 
     def code_for(self, training: TrainingConfig, *, region: str) -> CustomCode:
         framework = training.framework
-        if framework is None:
-            raise ValueError("code_for() is for framework definitions")
+        if framework is None or training.instance_type is None:
+            raise ValueError("code_for() is for framework definitions, which have instance_type")
         base = resolve_framework_image(
             framework, region=region, instance_type=training.instance_type, version=training.version
         )

@@ -16,14 +16,23 @@ pytestmark = pytest.mark.xdist_group("app")
 
 STATEFUL_TYPES = ("AWS::KMS::Key", "AWS::S3::Bucket", "AWS::SageMaker::ModelPackageGroup")
 
-PINNED = {
+SHARED = {
     "AWS::KMS::Key": ["KeyE447D366"],
     "AWS::S3::Bucket": [
         "BucketsAccessLogs0C4EFE68",
         "BucketsArtifacts7910A7AB",
         "BucketsData2BA7BAFB",
     ],
-    "AWS::SageMaker::ModelPackageGroup": ["ChurnXgboostModels1B888C10"],
+}
+PINNED = {
+    "Dev": {
+        **SHARED,
+        "AWS::SageMaker::ModelPackageGroup": [
+            "ChurnAutopilotModelsEF777E75",
+            "ChurnXgboostModels1B888C10",
+        ],
+    },
+    "Prod": {**SHARED, "AWS::SageMaker::ModelPackageGroup": ["ChurnXgboostModels1B888C10"]},
 }
 
 
@@ -35,7 +44,7 @@ def test_stateful_logical_ids_are_pinned(synthesized: SynthesizedApp, stage: str
         for resource_type in STATEFUL_TYPES
         if template.find_resources(resource_type)
     }
-    assert found == PINNED
+    assert found == PINNED[stage]
 
 
 def test_stateful_resources_live_only_in_the_data_stacks(synthesized: SynthesizedApp) -> None:
@@ -57,6 +66,8 @@ def test_training_and_serving_changes_move_no_stateful_resource(
         text = (DEFAULT_CONFIG_DIR / name).read_text()
         document = yaml.safe_load(text)
         for training in document["training"].values():
+            if "autopilot" in training:
+                continue  # Autopilot chooses its own instances and runtimes
             training["instance_type"] = "ml.c5.2xlarge"
             training["max_runtime_minutes"] = 45
             training.pop("spot", None)
