@@ -21,10 +21,12 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+# The repository (app, config, stacks) and scripts/, whose modules import each other by name.
+for _path in (REPO_ROOT, REPO_ROOT / "scripts"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
-from scripts.cdk_env import tool_environment  # noqa: E402
+from cdk_env import tool_environment  # noqa: E402
 
 #: The summary line scripts/deploy.py ends with, e.g. `Timings: synth 8.1 s, emulator 2.0 s, ...`.
 TIMINGS = re.compile(r"^Timings: (?P<phases>.*) \(total [\d.]+ s\)$", re.MULTILINE)

@@ -28,11 +28,14 @@ from typing import Any
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+# The repository (app, config, stacks) and scripts/, whose modules import each other by name.
+for _path in (REPO_ROOT, REPO_ROOT / "scripts"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
-from scripts.assembly import read_stage  # noqa: E402
-from scripts.cdk_env import offline_environment  # noqa: E402
+from assembly import read_stage  # noqa: E402
+from cdk_env import offline_environment  # noqa: E402
+
 from stacks.cloudformation_limits import (  # noqa: E402
     MAX_RESOURCES,
     MAX_TEMPLATE_BYTES,

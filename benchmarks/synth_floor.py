@@ -33,10 +33,12 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+# The repository (app, config, stacks) and scripts/, whose modules import each other by name.
+for _path in (REPO_ROOT, REPO_ROOT / "scripts"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
-from scripts.cdk_env import offline_environment  # noqa: E402
+from cdk_env import offline_environment  # noqa: E402
 
 #: The floor: the stages and stacks of the real app's assembly (read from it, so the two always
 #: match), each stack empty.

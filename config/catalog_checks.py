@@ -9,6 +9,7 @@ nothing to look up: the schema checks them whole (config/autopilot_schema.py).
 
 from __future__ import annotations
 
+from config.batch_checks import batch_problems
 from config.endpoint_checks import endpoint_problems
 from config.schema import StageConfig, TrainingConfig
 from constructs_lib.builtin_algorithms import validate_training, validate_tuning_range
@@ -19,7 +20,7 @@ Location = tuple[str | int, ...]
 
 
 def catalog_problems(config: StageConfig) -> list[tuple[Location, str]]:
-    """Every catalog problem of every training and endpoint definition, located."""
+    """Every catalog problem of every training, endpoint and batch definition, located."""
     problems: list[tuple[Location, str]] = []
     for name, training in config.training.items():
         base: Location = ("training", name)
@@ -28,6 +29,10 @@ def catalog_problems(config: StageConfig) -> list[tuple[Location, str]]:
     for name, endpoint in config.endpoints.items():
         base = ("endpoints", name)
         for field, message in endpoint_problems(endpoint, region=config.region):
+            problems.append(((*base, *field.split(".")), message))
+    for name, batch in config.batch_transforms.items():
+        base = ("batch_transforms", name)
+        for field, message in batch_problems(batch, region=config.region):
             problems.append(((*base, *field.split(".")), message))
     return problems
 

@@ -32,11 +32,11 @@ from constructs import Construct
 
 from constructs_lib.execution_role import BucketPrefixes, SageMakerExecutionRole
 from constructs_lib.instance_types import parse_instance_type, validate_instance_type
-from constructs_lib.nag import acknowledge_wildcard_resources
+from constructs_lib.nag import acknowledge_inline_policy, acknowledge_wildcard_resources
 from constructs_lib.serving.hosting import INSTANCE_STORE_FAMILIES, check_model
 from constructs_lib.serving.model_source import ModelBinding, ModelSource
 from constructs_lib.training_job import NAME_PATTERN
-from constructs_lib.training_pipeline import JOB_NAME_PATH, _acknowledge_inline
+from constructs_lib.training_pipeline import JOB_NAME_PATH
 
 SplitType = Literal["None", "Line", "RecordIO", "TFRecord"]
 """How SageMaker cuts input files into records: not at all, by line, RecordIO or TFRecord."""
@@ -400,7 +400,7 @@ class BatchTransformPipeline(Construct):
         if policy is None:
             return
         resource = cast(iam.CfnPolicy, policy.node.default_child)
-        _acknowledge_inline(
+        acknowledge_inline_policy(
             resource,
             "Step Functions task permissions that CDK generates for this state machine alone; "
             "every statement names this pipeline's transform jobs, key or log group.",

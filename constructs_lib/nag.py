@@ -22,6 +22,18 @@ from constructs import IValidation
 PolicyResource = iam.CfnManagedPolicy | iam.CfnPolicy
 
 
+def acknowledge_inline_policy(resource: iam.CfnPolicy, reason: str) -> None:
+    """Acknowledge the HIPAA and NIST "no inline policy" findings on one inline policy.
+
+    For policies CDK generates inline on roles it creates for a service (state machines,
+    EventBridge targets): `reason` says why an inline policy is right there.
+    """
+    Validations.of(resource).acknowledge(
+        Acknowledgment(id="HIPAA.Security-IAMNoInlinePolicy", reason=reason),
+        Acknowledgment(id="NIST.800.53.R5-IAMNoInlinePolicy", reason=reason),
+    )
+
+
 def acknowledge_wildcard_resources(
     resource: PolicyResource, *, suffixes: Sequence[str], reason: str
 ) -> None:

@@ -26,9 +26,10 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from scripts.train import FINAL_STATES, _definition_name
-from stacks.naming import pascal_case
+from stacks.naming import kebab_case, pascal_case
 
+#: Execution statuses after which nothing changes any more.
+FINAL_STATES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 #: Step Functions keeps the job name in the output of this state (BatchTransformPipeline).
 NAME_STATE = "NameJob"
 _S3_PREFIX = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<prefix>\S*/)$")
@@ -82,7 +83,7 @@ def find_state_machine(cloudformation: Any, stage: str, name: str) -> str:
         if o["OutputKey"].endswith(suffix)
     }
     if pascal_case(name) not in pipelines:
-        known = ", ".join(sorted(_definition_name(key) for key in pipelines)) or "none"
+        known = ", ".join(sorted(kebab_case(key) for key in pipelines)) or "none"
         raise BatchError(f"{stage} has no batch transform {name!r}; known: {known}")
     return str(pipelines[pascal_case(name)])
 

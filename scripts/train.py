@@ -27,7 +27,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from stacks.naming import pascal_case
+from stacks.naming import kebab_case, pascal_case
 
 FINAL_STATES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
@@ -63,19 +63,9 @@ def find_state_machine(cloudformation: Any, stage: str, name: str) -> str:
     }
     key = pascal_case(name)
     if key not in pipelines:
-        known = ", ".join(sorted(_definition_name(k) for k in pipelines)) or "none"
+        known = ", ".join(sorted(kebab_case(k) for k in pipelines)) or "none"
         raise TrainError(f"{stage} has no training definition {name!r}; known: {known}")
     return str(pipelines[key])
-
-
-def _definition_name(key: str) -> str:
-    words, current = [], ""
-    for char in key:
-        if char.isupper() and current:
-            words.append(current)
-            current = ""
-        current += char.lower()
-    return "-".join([*words, current])
 
 
 def parse_data(pairs: Sequence[str]) -> dict[str, str]:
