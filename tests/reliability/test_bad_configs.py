@@ -439,7 +439,7 @@ CASES = [
         "    instance_type: ml.m5.large\n    serverless:\n",
         "{file}:{line}: endpoints.churn-pytorch.serverless: cannot be combined with "
         "instance_type: serverless endpoints have no instances to choose or scale, no data "
-        "capture and no deployment guardrails",
+        "capture (so nothing to monitor) and no deployment guardrails",
         at="serverless:",
     ),
     # Production keeps its data.
