@@ -165,11 +165,13 @@ def test_bad_input_gives_one_exact_message(tmp_path: Path, text: str, message: s
     assert str(raised.value) == message.format(file=tmp_path / "dev.yaml")
 
 
-def test_a_models_algorithm_is_checked_against_the_catalog(tmp_path: Path) -> None:
-    config = _load(tmp_path, _entry(model=MODEL.replace("xgboost", "xgbost")))
-    assert batch_problems(config.batch_transforms["churn"], region="us-east-1") == [
-        ("model.algorithm", "unknown built-in algorithm 'xgbost'; did you mean 'xgboost'?")
-    ]
+def test_a_models_algorithm_is_checked_against_the_catalog_at_load(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        _load(tmp_path, _entry(model=MODEL.replace("xgboost", "xgbost")))
+    assert str(raised.value) == (
+        f"{tmp_path / 'dev.yaml'}:7: batch_transforms.churn.model.algorithm: unknown built-in "
+        "algorithm 'xgbost'; did you mean 'xgboost'?"
+    )
 
 
 def test_a_valid_model_has_no_problems() -> None:
