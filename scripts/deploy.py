@@ -24,11 +24,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, Literal, TextIO, TypeVar
 
 import boto3
 import inventory
@@ -91,7 +91,11 @@ USER_COMMANDS = (
     ("invoke an endpoint", "scripts.invoke", "NAME  (an endpoint of the config)"),
 )
 
+#: What failed when a resource cannot be looked up after a destroy.
+LOOKUPS = "looking up the stacks' resources after the destroy (read access to each is needed)"
+
 Target = Literal["emulator", "aws"]
+_T = TypeVar("_T")
 
 
 class DeployError(Exception):
@@ -421,7 +425,9 @@ def destroy(
         DeployError: the CLI failed, or resources remain (each named, with what to do).
     """
     names = [stack.stack_name for stack in stacks]
-    before = inventory.stack_resources(session, names)
+    before = _read_back(
+        lambda: inventory.stack_resources(session, names), "listing the stacks' resources"
+    )
     try:
         with timings.phase("destroy", out, verbose=options.verbose) as notes:
             run_cdk(
@@ -432,14 +438,14 @@ def destroy(
             )
             notes.append(f"removed {', '.join(names)}")
     except DeployError as error:
-        remaining = inventory.leftovers(session, before)
+        remaining = _read_back(lambda: inventory.leftovers(session, before), LOOKUPS)
         if not remaining:
             raise
         raise DeployError(f"{error}\n{_remaining_text(remaining, options.stage)}") from None
     unknown = inventory.unknown_types(before)
     checked = [resource for resource in before if resource.resource_type not in unknown]
     with timings.phase("check", out) as notes:
-        remaining = inventory.leftovers(session, checked)
+        remaining = _read_back(lambda: inventory.leftovers(session, checked), LOOKUPS)
         notes.append(f"{len(checked) - len(remaining)} of {len(checked)} resources gone")
         if unknown:
             notes.append(f"not looked up (no probe in scripts/inventory.py): {', '.join(unknown)}")
@@ -447,6 +453,14 @@ def destroy(
         raise DeployError(
             f"`cdk destroy` finished, but {_remaining_text(remaining, options.stage)}"
         )
+
+
+def _read_back(read: Callable[[], _T], what: str) -> _T:
+    """`read()`, with an AWS error turned into a `DeployError` that names `what` failed."""
+    try:
+        return read()
+    except (BotoCoreError, ClientError) as error:
+        raise DeployError(f"{what} failed: {error}") from None
 
 
 def _remaining_text(remaining: list[inventory.Leftover], stage: str) -> str:

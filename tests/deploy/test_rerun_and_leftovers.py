@@ -14,9 +14,11 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
+import deploy
 import inventory
 import pytest
 from assembly import StackArtifact
@@ -196,3 +198,41 @@ def test_probes_moto_lacks_send_valid_requests_and_know_not_found(
         resource = StackResource("Dev-Serving", "Schedule", resource_type, arn)
         assert inventory.leftovers(Session(), [resource]) == []
         stubber.assert_no_pending_responses()
+
+
+def test_credentials_that_cannot_list_the_stacks_stop_the_destroy_before_it_starts(
+    tmp_path: Path,
+) -> None:
+    cloudformation = boto3.client(
+        "cloudformation",
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+    class Session:
+        def client(self, service: str) -> Any:
+            assert service == "cloudformation"
+            return cloudformation
+
+    options = deploy.parse_args(["--target", "aws", "--destroy", "--assembly", str(tmp_path)])
+    with Stubber(cloudformation) as stubber:
+        stubber.add_client_error(
+            "list_stack_resources",
+            service_error_code="AccessDenied",
+            service_message="not allowed",
+            expected_params={"StackName": "Dev-Data"},
+        )
+        with pytest.raises(DeployError) as raised:
+            deploy.destroy(
+                options,
+                stacks=[DATA],
+                env={},
+                session=Session(),
+                timings=deploy.Timings(),
+                out=io.StringIO(),
+            )
+    assert str(raised.value) == (
+        "listing the stacks' resources failed: An error occurred (AccessDenied) when calling "
+        "the ListStackResources operation: not allowed"
+    )
