@@ -236,12 +236,14 @@ def _pattern_descriptions() -> dict[str, str]:
     """Regular expression -> what it means in words, from the schema's annotated types
     (`Annotated[str, StringConstraints(pattern=...), Field(description=...)]`)."""
     found: dict[str, str] = {}
-    seen: set[int] = set()
+    # Visited annotations by id, kept alive: `get_type_hints` builds new objects, and the id of
+    # one that was freed could be reused by the next one, which would then be skipped.
+    seen: dict[int, Any] = {}
 
     def visit(annotation: Any) -> None:
         if id(annotation) in seen:
             return
-        seen.add(id(annotation))
+        seen[id(annotation)] = annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             for hint in get_type_hints(annotation, include_extras=True).values():
                 visit(hint)

@@ -13,23 +13,20 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from config import StageConfig
-from config.schema import DeploymentConfig, EndpointConfig, EndpointModelConfig
-from constructs_lib import BucketPrefixes, BucketSet
-from constructs_lib.framework_images import resolve_framework_image
+from config.schema import DeploymentConfig
+from constructs_lib import BucketSet
 from constructs_lib.monitoring import EndpointMonitoring
 from constructs_lib.serving import (
     Autoscaling,
     DataCapture,
     DeploymentGuardrails,
     EndpointAlarms,
-    ModelData,
     ModelEndpoint,
-    ModelSource,
     ServerlessConfig,
     TrafficShifting,
 )
+from stacks.model_sources import model_source
 from stacks.naming import pascal_case
-from stacks.training_stack import MODEL_OUTPUT_PREFIX
 
 DATA_CAPTURE_PREFIX = "data-capture/"
 MONITORING_PREFIX = "monitoring/"
@@ -83,7 +80,12 @@ class ServingStack(Stack):
             endpoint = ModelEndpoint(
                 self,
                 pascal_case(name),
-                model=self._model(definition.model, definition),
+                model=model_source(
+                    self,
+                    definition.model,
+                    artifacts=self._artifacts,
+                    instance_type=definition.instance_type or "ml.m5.large",
+                ),
                 encryption_key=key,
                 instance_type=definition.instance_type,
                 initial_instance_count=definition.instance_count,
@@ -146,30 +148,6 @@ class ServingStack(Stack):
                 string_value=endpoint.endpoint_name,
                 description=f"Name of the {name} endpoint of {stage_name}",
             )
-
-    def _model(self, model: EndpointModelConfig, definition: EndpointConfig) -> ModelSource:
-        if model.model_package_arn is not None:
-            return ModelSource.from_model_package(
-                model.model_package_arn,
-                artifacts=[BucketPrefixes(self._artifacts, (MODEL_OUTPUT_PREFIX,))],
-            )
-        assert model.artifact is not None
-        data = (
-            ModelData.from_uri(model.artifact)
-            if model.artifact.startswith("s3://")
-            else ModelData.from_bucket(self._artifacts, model.artifact)
-        )
-        if model.algorithm is not None:
-            return ModelSource.from_builtin_algorithm(model.algorithm, data, version=model.version)
-        assert model.framework is not None
-        image = resolve_framework_image(
-            model.framework,
-            region=self.region,
-            instance_type=definition.instance_type or "ml.m5.large",
-            scope="inference",
-            version=model.version,
-        )
-        return ModelSource.from_image(image.uri, data)
 
 
 def _guardrails(deployment: DeploymentConfig | None) -> DeploymentGuardrails | None:

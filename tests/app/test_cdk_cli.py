@@ -26,7 +26,7 @@ def test_two_synths_give_byte_identical_templates_and_asset_manifests(tmp_path: 
         result = cdk_cli("synth", "--quiet", "--output", str(outdir))
         assert result.returncode == 0, result.stderr
     artifacts = _artifacts(first)
-    assert len(artifacts) == 12
+    assert len(artifacts) == 16
     assert artifacts == _artifacts(second)
 
 
@@ -37,9 +37,11 @@ def test_synth_lists_both_stages_and_prints_no_warning(tmp_path: Path) -> None:
         "Dev/Data (Dev-Data)",
         "Dev/Training (Dev-Training)",
         "Dev/Serving (Dev-Serving)",
+        "Dev/Batch (Dev-Batch)",
         "Prod/Data (Prod-Data)",
         "Prod/Training (Prod-Training)",
         "Prod/Serving (Prod-Serving)",
+        "Prod/Batch (Prod-Batch)",
     ]
     assert meaningful_lines(result.stderr) == []
 

@@ -13,7 +13,9 @@ from tests.conftest import SynthesizedApp, scrub_asset_hashes
 pytestmark = pytest.mark.xdist_group("app")
 
 STACKS = [
-    f"{stage}/{stack}" for stage in ("Dev", "Prod") for stack in ("Data", "Training", "Serving")
+    f"{stage}/{stack}"
+    for stage in ("Dev", "Prod")
+    for stack in ("Data", "Training", "Serving", "Batch")
 ]
 
 

@@ -135,8 +135,8 @@ PREFIX = "must be a key prefix relative to the data bucket's datasets/ folder, e
         ),
         pytest.param(
             _entry(rest=INSTANCE + "    environment:\n      1BAD: x\n"),
-            "{file}:14: batch_transforms.churn.environment.1BAD.[key]: does not match the "
-            "pattern ^[a-zA-Z_][a-zA-Z0-9_]{{0,1023}}$ (got '1BAD')",
+            "{file}:14: batch_transforms.churn.environment.1BAD.[key]: must be a variable "
+            "name: letters, digits and '_', not starting with a digit; got '1BAD'",
             id="environment-name",
         ),
         pytest.param(

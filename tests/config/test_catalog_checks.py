@@ -145,10 +145,9 @@ endpoints:
         ),
         pytest.param(
             "    model: {algorithm: xgboost, artifact: s3://bucket/models/model.zip}\n",
-            "{file}:5: endpoints.churn.model.artifact: does not match the pattern "
-            "^(s3://[a-z0-9][a-z0-9.-]{{1,61}}[a-z0-9]/\\S+|[A-Za-z0-9!_.*'()-][A-Za-z0-9!_.*'()/-]*)"
-            "\\.tar\\.gz$ "
-            "(got 's3://bucket/models/model.zip')",
+            "{file}:5: endpoints.churn.model.artifact: must be s3://bucket/key.tar.gz, or a key "
+            "in the stage's artifacts bucket (models/<definition>/<job>/output/model.tar.gz); "
+            "got 's3://bucket/models/model.zip'",
             id="artifact-not-a-tarball",
         ),
     ],

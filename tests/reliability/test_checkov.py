@@ -36,7 +36,9 @@ REQUIREMENTS = HERE / "checkov-requirements.txt"
 SKIPS = HERE / "checkov_skips.yaml"
 CHECKOV_CONFIG = REPO_ROOT / ".checkov.yaml"
 STAGE_STACKS = {
-    f"{stage}{stack}" for stage in ("Dev", "Prod") for stack in ("Data", "Training", "Serving")
+    f"{stage}{stack}"
+    for stage in ("Dev", "Prod")
+    for stack in ("Data", "Training", "Serving", "Batch")
 }
 #: assembly-Dev/DevDataF961E460.template.json: the stack's artifact id, then a hash suffix.
 TEMPLATE_NAME = re.compile(r"^assembly-\w+/(\w+?)[0-9A-F]{8}\.template\.json$")
