@@ -89,6 +89,7 @@ HANDLED_STATES = {
 USER_COMMANDS = (
     ("start a training run", "scripts.train", "NAME  (a training definition of the config)"),
     ("invoke an endpoint", "scripts.invoke", "NAME  (an endpoint of the config)"),
+    ("run a batch transform", "scripts.batch", "NAME  (a batch transform of the config)"),
 )
 
 #: What failed when a resource cannot be looked up after a destroy.
@@ -753,10 +754,10 @@ def report_lines(found: inventory.Inventory, stacks: list[StackArtifact]) -> lis
         for key in found.keys
     ] or ["  none"]
     expected_machines = _count(stacks, "AWS::StepFunctions::StateMachine")
-    lines.append(f"Training state machines ({expected_machines} in the templates):")
+    lines.append(f"State machines, training and batch ({expected_machines} in the templates):")
     machines = sorted(machine.name for machine in found.state_machines)
     lines += [f"  {name}" for name in machines] or [
-        "  none yet: the config defines no training definition"
+        "  none yet: the config defines no training definition or batch transform"
     ]
     expected_endpoints = _count(stacks, "AWS::SageMaker::Endpoint")
     lines.append(f"SageMaker endpoints ({expected_endpoints} in the templates):")
