@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
-from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -32,7 +32,7 @@ from constructs import Construct
 
 from constructs_lib.execution_role import BucketPrefixes, SageMakerExecutionRole
 from constructs_lib.instance_types import parse_instance_type, validate_instance_type
-from constructs_lib.nag import acknowledge_inline_policy, acknowledge_wildcard_resources
+from constructs_lib.nag import acknowledge_state_machine_policy
 from constructs_lib.serving.hosting import INSTANCE_STORE_FAMILIES, check_model
 from constructs_lib.serving.model_source import ModelBinding, ModelSource
 from constructs_lib.training_job import NAME_PATTERN
@@ -396,24 +396,9 @@ class BatchTransformPipeline(Construct):
         )
 
     def _acknowledge_generated_policy(self) -> None:
-        policy = self.state_machine.role.node.try_find_child("DefaultPolicy")
-        if policy is None:
-            return
-        resource = cast(iam.CfnPolicy, policy.node.default_child)
-        acknowledge_inline_policy(
-            resource,
-            "Step Functions task permissions that CDK generates for this state machine alone; "
-            "every statement names this pipeline's transform jobs, key or log group.",
-        )
-        Validations.of(resource).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-IAM5[Resource::*]",
-                reason="X-Ray tracing and CloudWatch Logs delivery (PutTraceSegments, "
-                "CreateLogDelivery and friends) have no resource-level permissions.",
-            )
-        )
-        acknowledge_wildcard_resources(
-            resource,
+        acknowledge_state_machine_policy(
+            self.state_machine,
+            names="this pipeline's transform jobs, key or log group",
             suffixes=[f":transform-job/{self._name}-*"],
             reason="Transform job names are generated per execution under this pipeline's prefix.",
         )

@@ -22,7 +22,7 @@ import functools
 import re
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal, cast
 
 InstanceUse = Literal["training", "hosting", "transform", "processing"]
 """What an instance runs: a training job, an endpoint, a batch transform or a processing job."""
@@ -152,10 +152,16 @@ def is_graviton(instance_type: str) -> bool:
 @functools.cache
 def instance_types(use: InstanceUse) -> frozenset[str]:
     """Every instance type the SageMaker API accepts for a use, from botocore's service model."""
+    return frozenset(_sagemaker_shapes()[_API_SHAPES[use]]["enum"])
+
+
+@functools.cache
+def _sagemaker_shapes() -> dict[str, Any]:
+    """The shapes of botocore's SageMaker service model, loaded once (a few MB of JSON)."""
     import botocore.loaders  # type: ignore[import-untyped, unused-ignore]
 
     model = botocore.loaders.Loader().load_service_model("sagemaker", "service-2")
-    return frozenset(model["shapes"][_API_SHAPES[use]]["enum"])
+    return cast(dict[str, Any], model["shapes"])
 
 
 def training_instance_types() -> frozenset[str]:

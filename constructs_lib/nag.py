@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import jsii
 from aws_cdk import Acknowledgment, Stack, Validations
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import IValidation
 
 PolicyResource = iam.CfnManagedPolicy | iam.CfnPolicy
@@ -32,6 +33,40 @@ def acknowledge_inline_policy(resource: iam.CfnPolicy, reason: str) -> None:
         Acknowledgment(id="HIPAA.Security-IAMNoInlinePolicy", reason=reason),
         Acknowledgment(id="NIST.800.53.R5-IAMNoInlinePolicy", reason=reason),
     )
+
+
+def acknowledge_state_machine_policy(
+    state_machine: sfn.StateMachine, *, names: str, suffixes: Sequence[str], reason: str
+) -> None:
+    """Acknowledge what cdk-nag finds in the task policy CDK generates for a state machine.
+
+    The policy is inline (CDK writes it for this one state machine), holds the X-Ray and log
+    delivery actions that have no resource-level permissions, and names per-execution jobs with
+    wildcards: only those ending in one of `suffixes` are acknowledged, for `reason`.
+
+    Args:
+        state_machine: the state machine whose role's `DefaultPolicy` is acknowledged.
+        names: what its statements name, e.g. "this pipeline's transform jobs, key or log group".
+        suffixes: the wildcard resources allowed, e.g. `[":transform-job/churn-*"]`.
+        reason: why those wildcards are needed.
+    """
+    policy = state_machine.role.node.try_find_child("DefaultPolicy")
+    if policy is None:
+        return
+    resource = cast(iam.CfnPolicy, policy.node.default_child)
+    acknowledge_inline_policy(
+        resource,
+        "Step Functions task permissions that CDK generates for this state machine alone; "
+        f"every statement names {names}.",
+    )
+    Validations.of(resource).acknowledge(
+        Acknowledgment(
+            id="AwsSolutions-IAM5[Resource::*]",
+            reason="X-Ray tracing and CloudWatch Logs delivery (PutTraceSegments, "
+            "CreateLogDelivery and friends) have no resource-level permissions.",
+        )
+    )
+    acknowledge_wildcard_resources(resource, suffixes=suffixes, reason=reason)
 
 
 def acknowledge_wildcard_resources(

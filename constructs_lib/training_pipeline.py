@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -33,7 +33,11 @@ from constructs import Construct
 
 from constructs_lib.automl_job import AutoMLJob, automl_job_request
 from constructs_lib.execution_role import SageMakerExecutionRole
-from constructs_lib.nag import acknowledge_inline_policy, acknowledge_wildcard_resources
+from constructs_lib.nag import (
+    acknowledge_inline_policy,
+    acknowledge_state_machine_policy,
+    acknowledge_wildcard_resources,
+)
 from constructs_lib.training_job import TrainingJob, training_job_request, tuning_job_request
 
 #: Where each execution keeps its job name (`<name>-<uuid>`, or `<name>-<8 hex>` when tuning
@@ -535,24 +539,9 @@ class TrainingPipeline(Construct):
             )
 
     def _acknowledge_generated_policy(self) -> None:
-        policy = self.state_machine.role.node.try_find_child("DefaultPolicy")
-        if policy is None:
-            return
-        resource = cast(iam.CfnPolicy, policy.node.default_child)
-        acknowledge_inline_policy(
-            resource,
-            "Step Functions task permissions that CDK generates for this state machine alone; "
-            "every statement names this pipeline's jobs, models, key, role or log group.",
-        )
-        Validations.of(resource).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-IAM5[Resource::*]",
-                reason="X-Ray tracing and CloudWatch Logs delivery (PutTraceSegments, "
-                "CreateLogDelivery and friends) have no resource-level permissions.",
-            )
-        )
-        acknowledge_wildcard_resources(
-            resource,
+        acknowledge_state_machine_policy(
+            self.state_machine,
+            names="this pipeline's jobs, models, key, role or log group",
             suffixes=[
                 f":training-job/{self._job.name}-*",
                 f":hyper-parameter-tuning-job/{self._job.name}-*",

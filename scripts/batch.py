@@ -26,7 +26,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from stacks.naming import kebab_case, pascal_case
+from stacks.naming import state_machine_arn, state_machine_names
 
 #: Execution statuses after which nothing changes any more.
 FINAL_STATES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -76,16 +76,11 @@ def find_state_machine(cloudformation: Any, stage: str, name: str) -> str:
             f"stack {stack} is not deployed here ({error.response['Error']['Message']}); "
             "declare batch_transforms in config/<stage>.yaml and deploy with `make deploy`"
         ) from None
-    suffix = "StateMachineArn"
-    pipelines = {
-        o["OutputKey"][: -len(suffix)]: o["OutputValue"]
-        for o in outputs
-        if o["OutputKey"].endswith(suffix)
-    }
-    if pascal_case(name) not in pipelines:
-        known = ", ".join(sorted(kebab_case(key) for key in pipelines)) or "none"
+    arn = state_machine_arn(outputs, name)
+    if arn is None:
+        known = ", ".join(state_machine_names(outputs)) or "none"
         raise BatchError(f"{stage} has no batch transform {name!r}; known: {known}")
-    return str(pipelines[pascal_case(name)])
+    return arn
 
 
 def execution_input(uri: str | None) -> dict[str, str]:

@@ -27,7 +27,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from stacks.naming import kebab_case, pascal_case
+from stacks.naming import state_machine_arn, state_machine_names
 
 FINAL_STATES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
@@ -55,17 +55,11 @@ def find_state_machine(cloudformation: Any, stage: str, name: str) -> str:
             f"stack {stack} is not deployed here ({error.response['Error']['Message']}); "
             "deploy it first with `make deploy`"
         ) from None
-    suffix = "StateMachineArn"
-    pipelines = {
-        o["OutputKey"][: -len(suffix)]: o["OutputValue"]
-        for o in outputs
-        if o["OutputKey"].endswith(suffix)
-    }
-    key = pascal_case(name)
-    if key not in pipelines:
-        known = ", ".join(sorted(kebab_case(k) for k in pipelines)) or "none"
+    arn = state_machine_arn(outputs, name)
+    if arn is None:
+        known = ", ".join(state_machine_names(outputs)) or "none"
         raise TrainError(f"{stage} has no training definition {name!r}; known: {known}")
-    return str(pipelines[key])
+    return arn
 
 
 def parse_data(pairs: Sequence[str]) -> dict[str, str]:

@@ -19,7 +19,7 @@ from constructs_lib.batch_transform import (
     BatchTransformPipeline,
 )
 from stacks.model_sources import model_source
-from stacks.naming import pascal_case
+from stacks.naming import pascal_case, state_machine_output
 from stacks.training_stack import TRAINING_DATA_PREFIX
 
 #: Where batch results go in the artifacts bucket: `batch/<name>/<job name>/`.
@@ -86,7 +86,7 @@ class BatchStack(Stack):
             )
             CfnOutput(
                 self,
-                f"{pascal_case(name)}StateMachineArn",
+                state_machine_output(name),
                 value=self.pipelines[name].state_machine.state_machine_arn,
                 description=f"Start this state machine to run the {name} batch transform",
             )

@@ -30,7 +30,7 @@ from constructs_lib import (
 from constructs_lib.automl_job import CSV, PARQUET
 from constructs_lib.builtin_algorithms import get_algorithm, render_hyperparameters
 from stacks.custom_models import METRIC_DEFINITIONS, CustomCodeFactory
-from stacks.naming import pascal_case
+from stacks.naming import pascal_case, state_machine_output
 
 #: Where training reads its data (data bucket) and writes models and checkpoints (artifacts).
 TRAINING_DATA_PREFIX = "datasets/"
@@ -122,7 +122,7 @@ class TrainingStack(Stack):
             )
             CfnOutput(
                 self,
-                f"{pascal_case(name)}StateMachineArn",
+                state_machine_output(name),
                 value=self.pipelines[name].state_machine.state_machine_arn,
                 description=f"Start this state machine to train {name}",
             )
