@@ -165,9 +165,16 @@ def _format_errors(display: str, error: ValidationError, key_lines: Mapping[Loca
     return "\n".join(lines)
 
 
+#: The last part of pydantic's location for an error in a mapping's key, not its value.
+DICT_KEY = "[key]"
+
+
 def _located(
     display: str, location: Location, message: str, key_lines: Mapping[Location, int]
 ) -> str:
+    if location and location[-1] == DICT_KEY:
+        # pydantic reports a bad name as `(..., name, "[key]")`: the name is the field.
+        location, message = location[:-1], f"this name {message}"
     line = _nearest_line(location, key_lines)
     where = f"{display}:{line}" if line else display
     return f"{where}: {_dotted(location) or '(top level)'}: {message}"

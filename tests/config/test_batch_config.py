@@ -135,7 +135,7 @@ PREFIX = "must be a key prefix relative to the data bucket's datasets/ folder, e
         ),
         pytest.param(
             _entry(rest=INSTANCE + "    environment:\n      1BAD: x\n"),
-            "{file}:14: batch_transforms.churn.environment.1BAD.[key]: must be a variable "
+            "{file}:14: batch_transforms.churn.environment.1BAD: this name must be a variable "
             "name: letters, digits and '_', not starting with a digit; got '1BAD'",
             id="environment-name",
         ),
@@ -152,7 +152,7 @@ PREFIX = "must be a key prefix relative to the data bucket's datasets/ folder, e
         ),
         pytest.param(
             _entry().replace("  churn:\n", "  Churn_Batch:\n"),
-            "{file}:5: batch_transforms.Churn_Batch.[key]: must be lower-case letters, digits "
+            "{file}:5: batch_transforms.Churn_Batch: this name must be lower-case letters, digits "
             "and '-', starting with a letter, at most 23 characters: it prefixes job names; "
             "got 'Churn_Batch'",
             id="bad-name",
