@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -33,6 +31,7 @@ from constructs import Construct
 from constructs_lib.execution_role import BucketPrefixes, SageMakerExecutionRole
 from constructs_lib.instance_types import parse_instance_type, validate_instance_type
 from constructs_lib.nag import acknowledge_state_machine_policy
+from constructs_lib.notifications import notify_failed_executions
 from constructs_lib.serving.hosting import INSTANCE_STORE_FAMILIES, check_model
 from constructs_lib.serving.model_source import ModelBinding, ModelSource
 from constructs_lib.training_job import NAME_PATTERN
@@ -252,7 +251,13 @@ class BatchTransformPipeline(Construct):
             ),
         )
         self._grant_transform(self.state_machine.role)
-        self._notify_failures(notification_topic)
+        notify_failed_executions(
+            self,
+            self.state_machine,
+            notification_topic,
+            what=f"Batch transform {self._name}",
+            description=f"Publishes failed, timed-out or aborted {self._name} batch transforms",
+        )
         self._acknowledge_generated_policy()
 
     # --- the model ---------------------------------------------------------------------------
@@ -369,31 +374,6 @@ class BatchTransformPipeline(Construct):
         ]
         for statement in statements:
             role.add_to_principal_policy(statement)
-
-    def _notify_failures(self, topic: sns.ITopic) -> None:
-        events.Rule(
-            self,
-            "Failed",
-            description=f"Publishes failed, timed-out or aborted {self._name} batch transforms",
-            event_pattern=events.EventPattern(
-                source=["aws.states"],
-                detail_type=["Step Functions Execution Status Change"],
-                detail={
-                    "status": ["FAILED", "TIMED_OUT", "ABORTED"],
-                    "stateMachineArn": [self.state_machine.state_machine_arn],
-                },
-            ),
-            targets=[
-                targets.SnsTopic(
-                    topic,
-                    message=events.RuleTargetInput.from_text(
-                        f"Batch transform {self._name}: execution "
-                        f"{events.EventField.from_path('$.detail.name')} ended "
-                        f"{events.EventField.from_path('$.detail.status')}."
-                    ),
-                )
-            ],
-        )
 
     def _acknowledge_generated_policy(self) -> None:
         acknowledge_state_machine_policy(

@@ -38,6 +38,7 @@ from constructs_lib.nag import (
     acknowledge_state_machine_policy,
     acknowledge_wildcard_resources,
 )
+from constructs_lib.notifications import notify_failed_executions
 from constructs_lib.training_job import TrainingJob, training_job_request, tuning_job_request
 
 #: Where each execution keeps its job name (`<name>-<uuid>`, or `<name>-<8 hex>` when tuning
@@ -148,7 +149,13 @@ class TrainingPipeline(Construct):
             self._grant_automl(self.state_machine.role)
         else:
             self._grant_training(job, self.state_machine.role)
-        self._notify_failures(notification_topic)
+        notify_failed_executions(
+            self,
+            self.state_machine,
+            notification_topic,
+            what=f"Training pipeline {self._job.name}",
+            description=f"Publishes failed, timed-out or aborted {self._job.name} trainings",
+        )
         self._add_triggers(schedule, start_on_new_data)
         self._acknowledge_generated_policy()
 
@@ -471,31 +478,6 @@ class TrainingPipeline(Construct):
         )
         self._role.grant_pass_role(role)
         _allow_autopilot_child_jobs(self, self._role, pipeline_name=self._job.name)
-
-    def _notify_failures(self, topic: sns.ITopic) -> None:
-        events.Rule(
-            self,
-            "Failed",
-            description=f"Publishes failed, timed-out or aborted {self._job.name} trainings",
-            event_pattern=events.EventPattern(
-                source=["aws.states"],
-                detail_type=["Step Functions Execution Status Change"],
-                detail={
-                    "status": ["FAILED", "TIMED_OUT", "ABORTED"],
-                    "stateMachineArn": [self.state_machine.state_machine_arn],
-                },
-            ),
-            targets=[
-                targets.SnsTopic(
-                    topic,
-                    message=events.RuleTargetInput.from_text(
-                        f"Training pipeline {self._job.name}: execution "
-                        f"{events.EventField.from_path('$.detail.name')} ended "
-                        f"{events.EventField.from_path('$.detail.status')}."
-                    ),
-                )
-            ],
-        )
 
     def _add_triggers(self, schedule: events.Schedule | None, bucket: s3.IBucket | None) -> None:
         rules = []
