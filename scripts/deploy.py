@@ -740,7 +740,7 @@ def report_lines(found: inventory.Inventory, stacks: list[StackArtifact]) -> lis
     lines = ["IAM roles (SageMaker execution roles trust sagemaker.amazonaws.com):"]
     lines += [
         f"  {role.name}  trusts {', '.join(role.trusted_services) or 'no service'}; "
-        f"{role.managed_policies} managed policies"
+        f"{role.managed_policies} managed {'policy' if role.managed_policies == 1 else 'policies'}"
         for role in sorted(found.roles, key=lambda role: (role.trusted_services, role.name))
     ] or ["  none"]
     lines.append("Buckets:")
