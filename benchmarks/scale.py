@@ -4,8 +4,9 @@
     python benchmarks/scale.py [--counts 1 10 50] [--rounds 3]
 
 For each N, Dev's config (config/dev.yaml) is rewritten with N copies of its `churn-xgboost`
-training definition and N copies of its `churn-xgboost` endpoint (monitoring and all), the rest
-of the file unchanged; Prod stays as it is. Each N is synthesized by the real CLI
+training definition and N copies of its `churn-xgboost` endpoint (monitoring and all), 20
+endpoints to a Serving stack (`stack: serving`, `serving-2`, ...), the rest of the file
+unchanged; Prod stays as it is. Each N is synthesized by the real CLI
 (`npx cdk synth -c config_dir=...`), the N values alternating in order round by round; the table
 gives the median synth time, each Dev stack's resources and template size, and the cost of one
 more model (the slope between the smallest and the largest N). A stage past a CloudFormation
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import re
 import shutil
 import statistics
 import subprocess
@@ -43,6 +45,9 @@ from stacks.cloudformation_limits import (  # noqa: E402
 )
 
 TEMPLATE_DEFINITION = "churn-xgboost"
+#: Endpoints per Serving stack (`stack:` in the config): 20 fully monitored endpoints are about
+#: 420 resources, inside CloudFormation's 500.
+ENDPOINTS_PER_STACK = 20
 
 
 def scaled_config(count: int) -> dict[str, Any]:
@@ -51,10 +56,19 @@ def scaled_config(count: int) -> dict[str, Any]:
     training = dev["training"][TEMPLATE_DEFINITION]
     endpoint = dev["endpoints"][TEMPLATE_DEFINITION]
     dev["training"] = {f"model-{i:03d}": copy.deepcopy(training) for i in range(count)}
-    dev["endpoints"] = {f"model-{i:03d}": copy.deepcopy(endpoint) for i in range(count)}
+    dev["endpoints"] = {
+        f"model-{i:03d}": {**copy.deepcopy(endpoint), "stack": _serving_stack(i)}
+        for i in range(count)
+    }
     for batch in dev.get("batch_transforms", {}).values():
         batch.pop("training", None)  # may name a definition that no longer exists
     return dev
+
+
+def _serving_stack(index: int) -> str:
+    """`serving` for the first ENDPOINTS_PER_STACK endpoints, then `serving-2`, `serving-3`..."""
+    group = index // ENDPOINTS_PER_STACK + 1
+    return "serving" if group == 1 else f"serving-{group}"
 
 
 def synth(config_dir: Path, outdir: Path) -> tuple[float, str]:
@@ -82,7 +96,8 @@ def stack_sizes(outdir: Path) -> list[TemplateSize]:
 
 def _template_file(outdir: Path, path: str) -> Path:
     stage, stack = path.split("/")
-    (match,) = (outdir / f"assembly-{stage}").glob(f"{stage}{stack}*.template.json")
+    name = re.compile(rf"^{stage}{stack}[0-9A-F]{{8}}\.template\.json$")  # artifact id + hash
+    (match,) = (p for p in (outdir / f"assembly-{stage}").iterdir() if name.match(p.name))
     return match
 
 
@@ -151,10 +166,22 @@ def _print_slopes(
     print()
     print(f"Per added model (training definition + endpoint), N={low} -> N={high}:")
     print(f"- synth time: {seconds:.2f} s")
-    for before, after in zip(sizes[low], sizes[high], strict=True):
-        resources = (after.resources - before.resources) / added
-        kilobytes = (after.size_bytes - before.size_bytes) / added / 1000
-        print(f"- {after.path}: {resources:.1f} resources, {kilobytes:.1f} kB")
+    before, after = _by_kind(sizes[low]), _by_kind(sizes[high])
+    for kind, (resources_after, bytes_after) in after.items():
+        resources_before, bytes_before = before.get(kind, (0, 0))
+        resources = (resources_after - resources_before) / added
+        kilobytes = (bytes_after - bytes_before) / added / 1000
+        print(f"- {kind} stacks: {resources:.1f} resources, {kilobytes:.1f} kB")
+
+
+def _by_kind(sizes: list[TemplateSize]) -> dict[str, tuple[int, int]]:
+    """Resources and bytes summed by kind of stack (`Dev/Serving2` counts as `Dev/Serving`)."""
+    kinds: dict[str, tuple[int, int]] = {}
+    for size in sizes:
+        kind = size.path.rstrip("0123456789")
+        resources, size_bytes = kinds.get(kind, (0, 0))
+        kinds[kind] = (resources + size.resources, size_bytes + size.size_bytes)
+    return kinds
 
 
 if __name__ == "__main__":

@@ -310,6 +310,12 @@ class ServerlessSettings(Strict):
 # The monitoring section builds on Strict (above) and field_error (at run time).
 from config.monitoring_schema import MonitoringConfig  # noqa: E402
 
+ServingStackName = Annotated[
+    str,
+    StringConstraints(pattern=r"^serving(-[a-z0-9]+)*$"),
+    Field(description="'serving', or 'serving-' and a suffix such as serving-2 or serving-fraud"),
+]
+
 
 class EndpointConfig(Strict):
     """A real-time endpoint serving one model."""
@@ -326,6 +332,10 @@ class EndpointConfig(Strict):
     serverless: ServerlessSettings | None = None
     monitoring: MonitoringConfig | None = None
     """Model Monitor and Clarify schedules on the captured traffic (docs/monitoring.md)."""
+    stack: ServingStackName = "serving"
+    """The Serving stack that holds this endpoint: `serving` (stack `Serving`), or another name
+    such as `serving-2` (stack `Serving2`) when one stack would pass CloudFormation's 500
+    resources. Moving an endpoint to another stack replaces it."""
 
 
 # The batch section builds on the models above (Strict, S3Prefix, EndpointModelConfig).

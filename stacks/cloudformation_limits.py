@@ -71,12 +71,15 @@ class TemplateSize:
     def problems(self) -> list[str]:
         """One line per quota this stack exceeds, naming what to change."""
         stack_id = self.path.rsplit("/", 1)[-1]
-        section = POPULATED_BY.get(stack_id)
+        serving = stack_id.startswith("Serving")
+        section = POPULATED_BY.get("Serving" if serving else stack_id)
         advice = (
             f"declare fewer `{section}` entries in this stage's config file"
             if section
             else "split the stack"
         )
+        if serving:
+            advice += ", or put some endpoints in another Serving stack (`stack: serving-2`)"
         checks = (
             ("resources", self.resources, MAX_RESOURCES),
             ("outputs", self.outputs, MAX_OUTPUTS),

@@ -3,6 +3,7 @@ monitoring schedules when the definition asks for them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from config import StageConfig
-from config.schema import DeploymentConfig
+from config.schema import DeploymentConfig, EndpointConfig
 from constructs_lib import BucketSet
 from constructs_lib.monitoring import EndpointMonitoring
 from constructs_lib.serving import (
@@ -39,7 +39,8 @@ def endpoint_name_parameter(stage: str, name: str) -> str:
 
 
 class ServingStack(Stack):
-    """Everything that serves models. Stateless: promoting a model updates it in place.
+    """Endpoints of a stage (all of them, or those the config puts in this stack with `stack:`).
+    Stateless: promoting a model updates it in place.
 
     Attributes:
         endpoints: the endpoints, by definition name.
@@ -52,7 +53,7 @@ class ServingStack(Stack):
         construct_id: str,
         *,
         stage_name: str,
-        config: StageConfig,
+        endpoints: Mapping[str, EndpointConfig],
         key: kms.IKey,
         buckets: BucketSet,
         notification_topic: sns.ITopic,
@@ -67,7 +68,7 @@ class ServingStack(Stack):
         self._artifacts = buckets.artifacts.bucket
         self.endpoints: dict[str, ModelEndpoint] = {}
         self.monitoring: dict[str, EndpointMonitoring] = {}
-        for name, definition in sorted(config.endpoints.items()):
+        for name, definition in sorted(endpoints.items()):
             data_capture = (
                 DataCapture(
                     bucket=self._artifacts,

@@ -45,7 +45,8 @@ def test_each_exceeded_quota_is_named_with_the_config_section_to_change(tmp_path
 
     assert quota_problems(sizes) == [
         "Dev/Serving: 501 resources, above CloudFormation's quota of 500 per stack; "
-        "declare fewer `endpoints` entries in this stage's config file",
+        "declare fewer `endpoints` entries in this stage's config file, or put some endpoints "
+        "in another Serving stack (`stack: serving-2`)",
         "Prod/Training: 201 outputs, above CloudFormation's quota of 200 per stack; "
         "declare fewer `training` entries in this stage's config file",
         f"Dev/Batch: {sizes[2].size_bytes:,} template bytes, above CloudFormation's quota of "
@@ -73,7 +74,8 @@ def test_synth_refuses_a_stage_past_the_resource_quota(tmp_path: Path) -> None:
     assert lines[1].startswith("  Dev/Serving: ")
     expected = (
         " resources, above CloudFormation's quota of 500 per stack; declare fewer `endpoints` "
-        "entries in this stage's config file (by type: AWS::IAM::Role ("
+        "entries in this stage's config file, or put some endpoints in another Serving stack "
+        "(`stack: serving-2`) (by type: AWS::IAM::Role ("
     )
     assert expected in lines[1]
     assert lines[2:] == ["python3 app.py: Subprocess exited with error 1"]

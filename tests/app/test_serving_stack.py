@@ -101,6 +101,30 @@ def test_a_stage_without_endpoints_has_no_serving_stack_and_says_so(
     assert capsys.readouterr().err == "Dev: no endpoints declared, so no Serving stack\n"
 
 
+def test_endpoints_that_name_another_serving_stack_are_synthesized_there() -> None:
+    from aws_cdk import App
+    from aws_cdk.assertions import Template
+
+    from stacks import SageMakerStage
+    from tests.conftest import cdk_json_context
+
+    dev = CONFIGS["dev"]
+    pytorch = dev.endpoints["churn-pytorch"].model_copy(update={"stack": "serving-2"})
+    config = dev.model_copy(update={"endpoints": {**dev.endpoints, "churn-pytorch": pytorch}})
+    stage = SageMakerStage(App(context=cdk_json_context()), "Dev", config=config)
+
+    assert sorted(stage.serving_stacks) == ["serving", "serving-2"]
+    assert stage.serving is stage.serving_stacks["serving"]
+    assert stage.serving_stacks["serving-2"].node.id == "Serving2"
+    assert sorted(stage.serving_stacks["serving"].endpoints) == ["churn-xgboost"]
+    assert sorted(stage.serving_stacks["serving-2"].endpoints) == ["churn-pytorch"]
+    second = Template.from_stack(stage.serving_stacks["serving-2"])
+    second.resource_count_is("AWS::SageMaker::Endpoint", 1)
+    second.has_resource_properties(
+        "AWS::SSM::Parameter", {"Name": "/sagemaker-platform/Dev/endpoints/churn-pytorch"}
+    )
+
+
 # --- monitoring -------------------------------------------------------------------------------
 
 MONITORING_TYPES = {

@@ -144,6 +144,13 @@ endpoints:
             id="model-source-neither",
         ),
         pytest.param(
+            "    model: {algorithm: xgboost, artifact: models/a/output/model.tar.gz}\n"
+            "    stack: Serving2\n",
+            "{file}:6: endpoints.churn.stack: must be 'serving', or 'serving-' and a suffix such "
+            "as serving-2 or serving-fraud; got 'Serving2'",
+            id="serving-stack-name",
+        ),
+        pytest.param(
             "    model: {algorithm: xgboost, artifact: s3://bucket/models/model.zip}\n",
             "{file}:5: endpoints.churn.model.artifact: must be s3://bucket/key.tar.gz, or a key "
             "in the stage's artifacts bucket (models/<definition>/<job>/output/model.tar.gz); "
