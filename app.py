@@ -28,9 +28,9 @@ CONFIG_DIR_CONTEXT = "config_dir"
 #: Image URIs and other answers of the SageMaker SDK, kept between synths: importing the SDK
 #: costs about 5 s a process. Keyed by the SDK's version; safe to delete at any time.
 SDK_ANSWERS = Path(__file__).resolve().parent / ".cache" / "sagemaker-sdk-answers.json"
-#: CDK's own template validation (WebAssembly, on by default in aws-cdk-lib 2.275) costs 5-15 s
-#: of every synth here, most of it compiling its engine, and it only ever warns. The templates
-#: are gated instead by the real cfn-lint, cdk-nag and checkov in the tests
+#: CDK's own template validation (WebAssembly, on by default in aws-cdk-lib 2.275) costs 2 s
+#: (idle) to 7 s (busy machine) of every synth here, most of it compiling its engine, and it only
+#: warns. The templates are gated instead by the real cfn-lint, cdk-nag and checkov in the tests
 #: (tests/app/test_compliance.py, tests/reliability). Set True to see its warnings as well.
 BUILTIN_CLOUDFORMATION_VALIDATION = False
 
