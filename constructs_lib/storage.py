@@ -26,6 +26,10 @@ class BucketLifecycle:
     incomplete_multipart_upload_expiration: Duration = Duration.days(7)
 
 
+#: The feature flag under which CDK grants S3 log delivery by bucket policy instead of an ACL.
+ACCESS_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
+
+
 class EncryptedBucket(Construct):
     """An S3 bucket encrypted with a customer-managed KMS key, private and TLS-only.
 
@@ -130,6 +134,9 @@ class AccessLogBucket(Construct):
                 Default: false.
         """
         super().__init__(scope, construct_id)
+        # Log delivery is granted by this bucket's policy, not an ACL (ACLs are disabled here),
+        # whatever the app's cdk.json says.
+        self.node.set_context(ACCESS_LOGS_USE_BUCKET_POLICY, True)
         _check_auto_delete(removal_policy, auto_delete_objects)
         lifecycle = lifecycle or BucketLifecycle()
         self.bucket = s3.Bucket(
