@@ -34,6 +34,7 @@ from constructs_lib.nag import acknowledge_state_machine_policy
 from constructs_lib.notifications import notify_failed_executions
 from constructs_lib.serving.hosting import INSTANCE_STORE_FAMILIES, check_model
 from constructs_lib.serving.model_source import ModelBinding, ModelSource
+from constructs_lib.state_machine import logged_state_machine
 from constructs_lib.training_job import NAME_PATTERN
 from constructs_lib.training_pipeline import JOB_NAME_PATH
 
@@ -233,23 +234,15 @@ class BatchTransformPipeline(Construct):
             tags=tags,
         )
         chain = self._choose_input(input_data).next(self._transform(request, max_runtime))
-        self.log_group = logs.LogGroup(
+        machine = logged_state_machine(
             self,
-            "Logs",
-            encryption_key=encryption_key,
-            retention=log_retention,
-            removal_policy=log_removal_policy,
-        )
-        self.state_machine = sfn.StateMachine(
-            self,
-            "Resource",
-            definition_body=sfn.DefinitionBody.from_chainable(chain),
+            chain,
             comment=f"Runs {name} batch transforms on SageMaker",
-            tracing_enabled=True,
-            logs=sfn.LogOptions(
-                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
-            ),
+            encryption_key=encryption_key,
+            log_retention=log_retention,
+            log_removal_policy=log_removal_policy,
         )
+        self.state_machine, self.log_group = machine.state_machine, machine.log_group
         self._grant_transform(self.state_machine.role)
         notify_failed_executions(
             self,

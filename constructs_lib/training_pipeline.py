@@ -39,6 +39,7 @@ from constructs_lib.nag import (
     acknowledge_wildcard_resources,
 )
 from constructs_lib.notifications import notify_failed_executions
+from constructs_lib.state_machine import logged_state_machine
 from constructs_lib.training_job import TrainingJob, training_job_request, tuning_job_request
 
 #: Where each execution keeps its job name (`<name>-<uuid>`, or `<name>-<8 hex>` when tuning
@@ -128,23 +129,15 @@ class TrainingPipeline(Construct):
             if model_package_group_name:
                 chain = chain.next(self._register(model_package_group_name, inference_image_uri))
 
-        self.log_group = logs.LogGroup(
+        machine = logged_state_machine(
             self,
-            "Logs",
-            encryption_key=encryption_key,
-            retention=log_retention,
-            removal_policy=log_removal_policy,
-        )
-        self.state_machine = sfn.StateMachine(
-            self,
-            "Resource",
-            definition_body=sfn.DefinitionBody.from_chainable(chain),
+            chain,
             comment=f"Trains {job.name} on {service} and creates its model",
-            tracing_enabled=True,
-            logs=sfn.LogOptions(
-                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
-            ),
+            encryption_key=encryption_key,
+            log_retention=log_retention,
+            log_removal_policy=log_removal_policy,
         )
+        self.state_machine, self.log_group = machine.state_machine, machine.log_group
         if isinstance(job, AutoMLJob):
             self._grant_automl(self.state_machine.role)
         else:
