@@ -201,23 +201,29 @@ def _key_statements(key: kms.IKey) -> list[iam.PolicyStatement]:
     ]
 
 
-def _logs_and_metrics_statements(scope: Construct) -> list[iam.PolicyStatement]:
-    log_groups = Stack.of(scope).format_arn(
+def sagemaker_logs_statement(scope: Construct, log_groups: str) -> iam.PolicyStatement:
+    """Let a SageMaker role create and write the log groups `log_groups` names (a name or a
+    pattern, e.g. `/aws/sagemaker/Endpoints/*`) and their streams, in `scope`'s stack."""
+    arn = Stack.of(scope).format_arn(
         service="logs",
         resource="log-group",
-        resource_name="/aws/sagemaker/*",
+        resource_name=log_groups,
         arn_format=ArnFormat.COLON_RESOURCE_NAME,
     )
+    return iam.PolicyStatement(
+        actions=[
+            "logs:CreateLogGroup",
+            "logs:CreateLogStream",
+            "logs:DescribeLogStreams",
+            "logs:PutLogEvents",
+        ],
+        resources=[arn, f"{arn}:log-stream:*"],
+    )
+
+
+def _logs_and_metrics_statements(scope: Construct) -> list[iam.PolicyStatement]:
     return [
-        iam.PolicyStatement(
-            actions=[
-                "logs:CreateLogGroup",
-                "logs:CreateLogStream",
-                "logs:PutLogEvents",
-                "logs:DescribeLogStreams",
-            ],
-            resources=[log_groups, f"{log_groups}:log-stream:*"],
-        ),
+        sagemaker_logs_statement(scope, "/aws/sagemaker/*"),
         iam.PolicyStatement(
             actions=["cloudwatch:PutMetricData"],
             resources=["*"],

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from aws_cdk import Acknowledgment, ArnFormat, Stack, Validations
+from aws_cdk import Acknowledgment, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from constructs_lib.execution_role import sagemaker_logs_statement
 from constructs_lib.nag import acknowledge_wildcard_resources
 
 METRICS_NAMESPACES = "aws/sagemaker/Endpoints/*"
@@ -85,23 +86,9 @@ def monitoring_role_policy(
                 actions=["sagemaker:InvokeEndpoint"], resources=[access.invoke_endpoint_arn]
             )
         )
-    log_groups = Stack.of(scope).format_arn(
-        service="logs",
-        resource="log-group",
-        resource_name="/aws/sagemaker/ProcessingJobs",
-        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-    )
     statements.extend(
         [
-            iam.PolicyStatement(
-                actions=[
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:DescribeLogStreams",
-                    "logs:PutLogEvents",
-                ],
-                resources=[log_groups, f"{log_groups}:log-stream:*"],
-            ),
+            sagemaker_logs_statement(scope, "/aws/sagemaker/ProcessingJobs"),
             iam.PolicyStatement(
                 actions=["cloudwatch:PutMetricData"],
                 resources=["*"],

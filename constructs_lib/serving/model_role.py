@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import cast
 
-from aws_cdk import Acknowledgment, ArnFormat, Stack, Validations
+from aws_cdk import Acknowledgment, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from constructs_lib.execution_role import sagemaker_logs_statement
 from constructs_lib.nag import acknowledge_wildcard_resources
 from constructs_lib.serving.model_source import ModelBinding
 from constructs_lib.serving.options import DataCapture
@@ -69,23 +70,7 @@ def model_role_policy(
         statements.append(
             iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"])
         )
-    log_groups = Stack.of(scope).format_arn(
-        service="logs",
-        resource="log-group",
-        resource_name="/aws/sagemaker/Endpoints/*",
-        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-    )
-    statements.append(
-        iam.PolicyStatement(
-            actions=[
-                "logs:CreateLogGroup",
-                "logs:CreateLogStream",
-                "logs:DescribeLogStreams",
-                "logs:PutLogEvents",
-            ],
-            resources=[log_groups, f"{log_groups}:log-stream:*"],
-        )
-    )
+    statements.append(sagemaker_logs_statement(scope, "/aws/sagemaker/Endpoints/*"))
     wildcard_suffixes.extend(["log-group:/aws/sagemaker/Endpoints/*", ":log-stream:*"])
     statements.append(
         iam.PolicyStatement(
