@@ -31,7 +31,7 @@ def test_one_endpoint_per_definition_with_its_name_published(
     ]
 
 
-def test_dev_serves_xgboost_on_an_instance_and_pytorch_serverless(
+def test_dev_serves_xgboost_on_an_instance_and_pytorch_and_tensorflow_serverless(
     synthesized: SynthesizedApp,
 ) -> None:
     template = synthesized.template("Dev/Serving")
@@ -39,6 +39,7 @@ def test_dev_serves_xgboost_on_an_instance_and_pytorch_serverless(
     variants = [c["Properties"]["ProductionVariants"][0] for c in configs.values()]
     assert sorted(v.get("InstanceType", "serverless") for v in variants) == [
         "ml.m5.large",
+        "serverless",
         "serverless",
     ]
     images = sorted(
@@ -48,6 +49,7 @@ def test_dev_serves_xgboost_on_an_instance_and_pytorch_serverless(
     assert images == [
         "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
         "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.6.0-cpu-py312",
+        "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-inference:2.20.0-cpu-py312",
     ]
     template.has_resource_properties(
         "AWS::SageMaker::EndpointConfig",
@@ -74,17 +76,55 @@ def test_prod_serves_an_approved_package_autoscaled_and_guarded(
     template.has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalableTarget", {"MinCapacity": 2, "MaxCapacity": 6}
     )
-    endpoint = next(iter(template.find_resources("AWS::SageMaker::Endpoint").values()))
+    endpoint = _resource_of(template, "AWS::SageMaker::Endpoint", "ChurnXgboost")
     deployment = endpoint["Properties"]["DeploymentConfig"]
     assert deployment["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]["Type"] == ("CANARY")
     assert len(deployment["AutoRollbackConfiguration"]["Alarms"]) == 2
     alarms = {
         logical_id: alarm
         for logical_id, alarm in template.find_resources("AWS::CloudWatch::Alarm").items()
-        if not logical_id.startswith("ChurnXgboostMonitoring")
+        if logical_id.startswith("ChurnXgboost")
+        and not logical_id.startswith("ChurnXgboostMonitoring")
     }
     assert len(alarms) == 2
     assert "ExportsOutputRefNotifications" in json.dumps(alarms)
+
+
+@pytest.mark.parametrize("stage", ["Dev", "Prod"])
+def test_tensorflow_is_served_by_the_sdks_tensorflow_serving_image_with_its_own_handlers(
+    synthesized: SynthesizedApp, stage: str
+) -> None:
+    """TensorFlow Serving finds code/inference.py in the artifact itself: no SAGEMAKER_PROGRAM."""
+    template = synthesized.template(f"{stage}/Serving")
+    model = _resource_of(template, "AWS::SageMaker::Model", "ChurnTensorflow")["Properties"]
+    container = model["PrimaryContainer"]
+    assert container["Image"] == (
+        "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-inference:2.20.0-cpu-py312"
+    )
+    artifact = CONFIGS[stage.lower()].endpoints["churn-tensorflow"].model.artifact
+    assert artifact is not None
+    assert json.dumps(container["ModelDataUrl"]).endswith(f'/{artifact}"]]}}')
+    assert "Environment" not in container
+    # Serverless endpoints cannot isolate the container; code/ needs no network either way.
+    assert model["EnableNetworkIsolation"] is (stage == "Prod")
+    config = _resource_of(template, "AWS::SageMaker::EndpointConfig", "ChurnTensorflow")
+    variant = config["Properties"]["ProductionVariants"][0]
+    if stage == "Dev":
+        assert variant["ServerlessConfig"] == {"MaxConcurrency": 5, "MemorySizeInMB": 3072}
+    else:
+        assert (variant["InstanceType"], variant["InitialInstanceCount"]) == ("ml.c5.xlarge", 2)
+
+
+def _resource_of(template: Any, resource_type: str, prefix: str) -> dict[str, Any]:
+    """The one resource of a type whose logical id starts with an endpoint's construct id."""
+    found = [
+        resource
+        for logical_id, resource in template.find_resources(resource_type).items()
+        if logical_id.startswith(prefix) and not logical_id.startswith(f"{prefix}Monitoring")
+    ]
+    assert len(found) == 1, (resource_type, prefix, len(found))
+    resource: dict[str, Any] = found[0]
+    return resource
 
 
 def test_a_stage_without_endpoints_has_no_serving_stack_and_says_so(
@@ -116,7 +156,10 @@ def test_endpoints_that_name_another_serving_stack_are_synthesized_there() -> No
     assert sorted(stage.serving_stacks) == ["serving", "serving-2"]
     assert stage.serving is stage.serving_stacks["serving"]
     assert stage.serving_stacks["serving-2"].node.id == "Serving2"
-    assert sorted(stage.serving_stacks["serving"].endpoints) == ["churn-xgboost"]
+    assert sorted(stage.serving_stacks["serving"].endpoints) == [
+        "churn-tensorflow",
+        "churn-xgboost",
+    ]
     assert sorted(stage.serving_stacks["serving-2"].endpoints) == ["churn-pytorch"]
     second = Template.from_stack(stage.serving_stacks["serving-2"])
     second.resource_count_is("AWS::SageMaker::Endpoint", 1)

@@ -244,21 +244,49 @@ def test_dev_pytorch_runs_in_script_mode_with_its_code_as_a_channel(
     )
 
 
-def test_prod_pytorch_trains_on_gpu_with_an_image_built_from_training_code(
+def test_dev_tensorflow_runs_in_script_mode_and_its_model_is_served_by_tensorflow_serving(
     synthesized: SynthesizedApp,
+) -> None:
+    states = _definition(synthesized, "Dev", "churn-tensorflow")["States"]
+    request = states["Train"]["Parameters"]
+    assert request["AlgorithmSpecification"]["TrainingImage"] == (
+        f"{DLC}/tensorflow-training:2.21.0-cpu-py312"
+    )
+    assert request["ResourceConfig"]["InstanceType"] == "ml.m5.xlarge"
+    assert request["HyperParameters"]["sagemaker_program"] == '"tensorflow/train.py"'
+    assert [c["ChannelName"] for c in request["InputDataConfig"]] == ["train", "validation", "code"]
+    pytorch = _definition(synthesized, "Dev", "churn-pytorch")["States"]["Train"]["Parameters"]
+    assert request["InputDataConfig"][2] == pytorch["InputDataConfig"][2]  # one shared bundle
+    container = states["CreateModel"]["Parameters"]["PrimaryContainer"]
+    assert container["Image"] == f"{DLC}/tensorflow-inference:2.20.0-cpu-py312"
+    assert "Environment" not in container  # TensorFlow Serving finds code/inference.py itself
+
+
+PROD_IMAGES = [
+    ("churn-pytorch", "pytorch/Dockerfile", f"{DLC}/pytorch-training:2.10.0-gpu-py313"),
+    ("churn-tensorflow", "tensorflow/Dockerfile", f"{DLC}/tensorflow-training:2.21.0-gpu-py312"),
+]
+
+
+@pytest.mark.parametrize(("name", "dockerfile", "base_image"), PROD_IMAGES)
+def test_prod_frameworks_train_on_gpu_with_an_image_built_from_training_code(
+    synthesized: SynthesizedApp, name: str, dockerfile: str, base_image: str
 ) -> None:
     manifest = json.loads(
         next((synthesized.outdir / "assembly-Prod").glob("ProdTraining*.assets.json")).read_text()
     )
-    images = list(manifest["dockerImages"].values())
-    assert len(images) == 1
-    source = images[0]["source"]
-    assert source["dockerFile"] == "pytorch/Dockerfile"
+    images = {image["source"]["dockerFile"]: image for image in manifest["dockerImages"].values()}
+    assert sorted(images) == sorted(dockerfile for _, dockerfile, _ in PROD_IMAGES)
+    image = images[dockerfile]
+    source = image["source"]
     assert source["platform"] == "linux/amd64"
-    assert source["dockerBuildArgs"] == {"BASE_IMAGE": f"{DLC}/pytorch-training:2.10.0-gpu-py313"}
-    request = _definition(synthesized, "Prod", "churn-pytorch")["States"]["Train"]["Parameters"]
+    assert source["dockerBuildArgs"] == {"BASE_IMAGE": base_image}
+    request = _definition(synthesized, "Prod", name)["States"]["Train"]["Parameters"]
     assert request["ResourceConfig"]["InstanceType"] == "ml.g5.xlarge"
-    assert "container-assets" in request["AlgorithmSpecification"]["TrainingImage"]
+    training_image = json.dumps(request["AlgorithmSpecification"]["TrainingImage"])
+    assert image["destinations"]
+    tag = next(iter(image["destinations"].values()))["imageTag"]
+    assert "container-assets" in training_image and tag in training_image
     assert "sagemaker_program" not in request["HyperParameters"]
 
 

@@ -338,6 +338,17 @@ def _check_dev(
         name = endpoint_arn.rsplit("/", 1)[-1]
         status = session.client("sagemaker").describe_endpoint(EndpointName=name)
         assert status["EndpointStatus"] == "InService"
+    # The TensorFlow endpoint serves its artifact with the SDK's TensorFlow Serving image.
+    sagemaker = session.client("sagemaker")
+    tensorflow = session.client("ssm").get_parameter(
+        Name="/sagemaker-platform/Dev/endpoints/churn-tensorflow"
+    )["Parameter"]["Value"]
+    config_name = sagemaker.describe_endpoint(EndpointName=tensorflow)["EndpointConfigName"]
+    variant = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)[
+        "ProductionVariants"
+    ][0]
+    container = sagemaker.describe_model(ModelName=variant["ModelName"])["PrimaryContainer"]
+    assert "/tensorflow-inference:" in container["Image"]
 
 
 def _check_update(session: Any, stacks: list[str], *, epochs_changed: bool) -> None:

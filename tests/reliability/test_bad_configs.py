@@ -213,8 +213,8 @@ CASES = [
     BadConfig(
         "wrong-type-text-for-number",
         "dev.yaml",
-        "max_concurrency: 5",
-        'max_concurrency: "5"',
+        "memory_size_mb: 2048\n      max_concurrency: 5",
+        'memory_size_mb: 2048\n      max_concurrency: "5"',
         "{file}:{line}: endpoints.churn-pytorch.serverless.max_concurrency: Input should be a "
         "valid integer (got '5')",
         at="max_concurrency:",
@@ -329,24 +329,24 @@ CASES = [
     BadConfig(
         "p2-for-pytorch-in-dev",
         "dev.yaml",
-        "instance_type: ml.m5.xlarge",
-        "instance_type: ml.p2.xlarge",
+        'version: "2.10.0"\n    code: script\n    instance_type: ml.m5.xlarge',
+        'version: "2.10.0"\n    code: script\n    instance_type: ml.p2.xlarge',
         f"{{file}}:{{line}}: training.churn-pytorch.instance_type: {P2_MESSAGE}",
         at="instance_type:",
     ),
     BadConfig(
         "p2-for-pytorch-in-prod",
         "prod.yaml",
-        "instance_type: ml.g5.xlarge",
-        "instance_type: ml.p2.xlarge",
+        'version: "2.10.0"\n    code: image\n    instance_type: ml.g5.xlarge',
+        'version: "2.10.0"\n    code: image\n    instance_type: ml.p2.xlarge',
         f"{{file}}:{{line}}: training.churn-pytorch.instance_type: {P2_MESSAGE}",
         at="instance_type:",
     ),
     BadConfig(
         "instance-type-does-not-exist",
         "dev.yaml",
-        "instance_type: ml.m5.xlarge",
-        "instance_type: ml.z9.large",
+        'version: "2.10.0"\n    code: script\n    instance_type: ml.m5.xlarge',
+        'version: "2.10.0"\n    code: script\n    instance_type: ml.z9.large',
         "{file}:{line}: training.churn-pytorch.instance_type: ml.z9.large is not a SageMaker "
         "training instance type; valid names are ml.<family>.<size> with one of the families "
         f"{TRAINING_FAMILIES}",
@@ -364,8 +364,10 @@ CASES = [
     BadConfig(
         "spot-wait-below-runtime",
         "dev.yaml",
-        "      max_wait_minutes: 60\n    hyperparameters:\n      epochs: 10",
-        "      max_wait_minutes: 20\n    hyperparameters:\n      epochs: 10",
+        'version: "2.10.0"\n    code: script\n    instance_type: ml.m5.xlarge\n'
+        "    max_runtime_minutes: 30\n    spot:\n      max_wait_minutes: 60",
+        'version: "2.10.0"\n    code: script\n    instance_type: ml.m5.xlarge\n'
+        "    max_runtime_minutes: 30\n    spot:\n      max_wait_minutes: 20",
         "{file}:{line}: training.churn-pytorch.spot.max_wait_minutes: must be at least "
         "max_runtime_minutes (30)",
         at="max_wait_minutes:",
@@ -417,8 +419,8 @@ CASES = [
     BadConfig(
         "autoscaling-min-above-max",
         "prod.yaml",
-        "min_instances: 2",
-        "min_instances: 8",
+        "min_instances: 2\n      max_instances: 6",
+        "min_instances: 8\n      max_instances: 6",
         "{file}:{line}: endpoints.churn-xgboost.autoscaling.min_instances: must not exceed "
         "max_instances (6)",
         at="min_instances:",
@@ -426,8 +428,8 @@ CASES = [
     BadConfig(
         "endpoint-instance-count-zero",
         "prod.yaml",
-        "instance_count: 2\n    autoscaling:",
-        "instance_count: 0\n    autoscaling:",
+        "instance_count: 2\n    autoscaling:\n      min_instances: 2\n      max_instances: 6",
+        "instance_count: 0\n    autoscaling:\n      min_instances: 2\n      max_instances: 6",
         "{file}:{line}: endpoints.churn-xgboost.instance_count: Input should be greater than or "
         "equal to 1 (got 0)",
         at="instance_count:",
@@ -435,8 +437,8 @@ CASES = [
     BadConfig(
         "serverless-with-instance-type",
         "dev.yaml",
-        "    serverless:\n",
-        "    instance_type: ml.m5.large\n    serverless:\n",
+        "    serverless:\n      memory_size_mb: 2048\n",
+        "    instance_type: ml.m5.large\n    serverless:\n      memory_size_mb: 2048\n",
         "{file}:{line}: endpoints.churn-pytorch.serverless: cannot be combined with "
         "instance_type: serverless endpoints have no instances to choose or scale, no data "
         "capture (so nothing to monitor) and no deployment guardrails",

@@ -1,30 +1,50 @@
-"""Inference hooks for the TensorFlow tabular classifier, for this project's own ``serve``.
+"""Inference hooks for the TensorFlow tabular classifier, for two servers.
 
-They load the SavedModel that TensorFlow Serving (AWS's TensorFlow inference containers) serves
-from the same model.tar.gz, and call its ``serving_default`` signature, so both servers answer
-alike. Request and response formats are in ``sagemaker_contract.payloads``.
+- AWS's TensorFlow Serving containers (``tensorflow-inference``) import it as
+  ``code/inference.py`` from model.tar.gz and call ``handler`` (see ``tfs_handlers``); TensorFlow
+  Serving runs the SavedModel in ``1/``.
+- This project's own ``serve`` (the image built from this directory) calls ``model_fn``,
+  ``input_fn``, ``predict_fn`` and ``output_fn``: they load the same SavedModel and call its
+  ``serving_default`` signature, so both servers answer alike.
+
+Request and response formats are in ``sagemaker_contract.payloads``. TensorFlow is imported only
+by ``model_fn``: the TensorFlow Serving container needs none of it in Python.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import tensorflow as tf
 from sagemaker_contract.payloads import (
     Predictions,
     check_feature_count,
     input_fn,
     output_fn,
 )
+from tfs_handlers import handler, input_handler, output_handler
 
-__all__ = ["input_fn", "model_fn", "output_fn", "predict_fn"]
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+__all__ = [
+    "handler",
+    "input_fn",
+    "input_handler",
+    "model_fn",
+    "output_fn",
+    "output_handler",
+    "predict_fn",
+]
 
 
-@dataclass(frozen=True)
-class ServingModel:
-    """The SavedModel's serving signature and the number of features it takes."""
+class ServingModel(NamedTuple):
+    """The SavedModel's serving signature and the number of features it takes.
+
+    Not a dataclass: the TensorFlow Serving container imports this file by path without
+    registering it in ``sys.modules``, where dataclasses look up string annotations.
+    """
 
     signature: tf.types.experimental.ConcreteFunction
     n_features: int
@@ -32,6 +52,8 @@ class ServingModel:
 
 def model_fn(model_dir: str) -> ServingModel:
     """Load the newest numbered SavedModel version under ``model_dir``."""
+    import tensorflow as tf
+
     versions = [path for path in Path(model_dir).glob("*") if path.name.isdigit() and path.is_dir()]
     if not versions:
         raise FileNotFoundError(
@@ -46,6 +68,8 @@ def model_fn(model_dir: str) -> ServingModel:
 
 def predict_fn(input_data: np.ndarray, model: ServingModel) -> Predictions:
     """Class probabilities and the most likely class for each row."""
+    import tensorflow as tf
+
     check_feature_count(input_data, model.n_features)
     outputs = model.signature(inputs=tf.constant(input_data))
     return Predictions(
