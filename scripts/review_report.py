@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from resource_schemas import ABSENT, replacing_properties
-from template_json import readable
+from template_json import as_text, readable
 
 #: Resource types that hold data (or, for a key, the only way to read it): replacing or
 #: deleting one loses what it holds. Any resource with a Retain or Snapshot deletion policy
@@ -212,7 +212,7 @@ def diff_values(old: Any, new: Any, path: str = "") -> list[Change]:
     Dicts are compared key by key, lists of equal length item by item; lists of different
     lengths give one change per item only one side has (`path[-]`, `path[+]`).
     """
-    if isinstance(old, dict) and isinstance(new, dict):
+    if isinstance(old, dict) and isinstance(new, dict) and not _is_intrinsic(old, new):
         changes = []
         for key in sorted(old.keys() | new.keys(), key=str):
             child = f"{path}.{key}" if path else str(key)
@@ -231,12 +231,25 @@ def diff_values(old: Any, new: Any, path: str = "") -> list[Change]:
     return [] if old == new else [Change(path, old, new)]
 
 
+def _is_intrinsic(*values: dict[str, Any]) -> bool:
+    """A value that CloudFormation computes: compared and shown whole, not part by part."""
+    return any(
+        len(value) == 1 and next(iter(value)) in ("Ref", "Fn::Join", "Fn::Sub", "Fn::GetAtt")
+        for value in values
+    )
+
+
 def shown(value: Any) -> str:
-    """A value in one short line."""
+    """A value in one line, intrinsics as placeholders; a long one keeps its start and its end
+    (where an artifact's key or a version is)."""
     if value is ABSENT:
         return "(absent)"
+    value = as_text(value)
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 3] + "..."
+    if len(text) <= MAX_VALUE:
+        return text
+    head = MAX_VALUE // 3
+    return f"{text[:head]}...{text[-(MAX_VALUE - head - 3) :]}"
 
 
 # --- per stack -----------------------------------------------------------------------------
@@ -386,9 +399,8 @@ def _statement_words(statement: Any) -> str:
 def _listed(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(_listed(item) for item in value)
-    if isinstance(value, dict):
-        return shown(value)
-    return str(value)
+    text = as_text(value)
+    return text if isinstance(text, str) else json.dumps(text, sort_keys=True)
 
 
 # --- ML ------------------------------------------------------------------------------------
@@ -447,8 +459,10 @@ def _in_words(change: Change) -> str:
         if part in HYPERPARAMETER_KEYS:
             name = ".".join(parts[index + 1 :])
             return f"hyperparameter {name}: {shown(change.old)} -> {shown(change.new)}"
-    leaf = parts[-1] if parts else change.path
-    label = ML_WORDS.get(leaf.removesuffix(".$"))
+    labels = [
+        ML_WORDS[part.removesuffix(".$")] for part in parts if part.removesuffix(".$") in ML_WORDS
+    ]
+    label = labels[-1] if labels else None
     where = change.path.removeprefix("Properties.")
     what = f"{label} ({where})" if label else where
     return f"{what}: {shown(change.old)} -> {shown(change.new)}"

@@ -266,14 +266,13 @@ def _other_lines(change: ResourceChange, markdown: bool) -> list[str]:
 
 
 def _cli_details(texts: dict[str, str]) -> list[str]:
-    total = sum(len(text) for text in texts.values())
-    if total > MAX_COMMENT_DIFF:
-        return [
-            f"The CDK CLI's diff ({total:,} characters) is in the `stack-diff` artifact.",
-            "",
-        ]
-    lines = []
+    """Each stack's CDK CLI diff, folded, while the comment stays within GitHub's limit."""
+    lines, budget, left_out = [], MAX_COMMENT_DIFF, []
     for stack, text in texts.items():
+        if len(text) > budget:
+            left_out.append(stack)
+            continue
+        budget -= len(text)
         lines += [
             f"<details><summary><code>cdk diff</code> of {stack}</summary>",
             "",
@@ -282,6 +281,12 @@ def _cli_details(texts: dict[str, str]) -> list[str]:
             "```",
             "",
             "</details>",
+            "",
+        ]
+    if left_out:
+        lines += [
+            f"The CDK CLI's diff of {', '.join(left_out)} is in the `stack-diff` artifact "
+            "(too long for a comment).",
             "",
         ]
     return lines
@@ -328,7 +333,7 @@ def checked_out(ref: str, parent: Path) -> Iterator[Path]:
     _git("worktree", "add", "--detach", "--quiet", str(worktree), commit)
     try:
         node_modules = REPO_ROOT / "node_modules"
-        if node_modules.exists():
+        if node_modules.exists() and not (worktree / "node_modules").exists():
             (worktree / "node_modules").symlink_to(node_modules, target_is_directory=True)
         yield worktree
     finally:

@@ -42,6 +42,20 @@ def readable(value: Any) -> Any:
     return {key: readable(item) for key, item in value.items()}
 
 
+def as_text(value: Any) -> Any:
+    """A string, an intrinsic or an `Fn::Join` of both as one string with placeholders
+    (`s3://${Fn::ImportValue:Dev-Data:...}/models/`); any other value as is."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((name, argument),) = value.items()
+        if name == "Fn::Join" and isinstance(argument, list) and len(argument) == 2:
+            separator, parts = argument
+            if isinstance(separator, str) and isinstance(parts, list):
+                return separator.join(_text(part) for part in parts)
+        if name == "Ref" or name.startswith("Fn::"):
+            return placeholder(value)
+    return value
+
+
 def placeholder(intrinsic: Any) -> str:
     """An intrinsic function as `Fn::Sub` would write it: `${Ref}`, `${Resource.Attribute}`,
     or `${Fn::Name:argument}` for the others. Never contains a quote or a backslash, so it can
