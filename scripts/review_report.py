@@ -78,7 +78,6 @@ ML_TYPES = frozenset(
     }
 )
 IGNORED_TYPES = frozenset({"AWS::CDK::Metadata"})
-ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
 MAX_VALUE = 100
 
 #: Leaf names (the last key of a changed path) and what a reader calls them.
@@ -194,15 +193,16 @@ def _subjects(template: dict[str, Any]) -> dict[str, str]:
 
 
 def normalized(template: dict[str, Any]) -> dict[str, Any]:
-    """The template without what changes on every synth or says nothing (asset hashes,
-    resource metadata, CDK's metadata resource), with JSON-in-a-string decoded."""
-    scrubbed: dict[str, Any] = json.loads(ASSET_HASH.sub("<asset-hash>", json.dumps(template)))
+    """The template without what says nothing to a reviewer (resource metadata such as
+    construct paths, CDK's metadata resource), with JSON-in-a-string decoded. Asset hashes
+    stay: they are content hashes, equal in any checkout, and change only with the code or
+    image they stand for."""
     resources = {
         logical_id: {key: value for key, value in resource.items() if key != "Metadata"}
-        for logical_id, resource in scrubbed.get("Resources", {}).items()
+        for logical_id, resource in template.get("Resources", {}).items()
         if resource.get("Type") not in IGNORED_TYPES
     }
-    decoded: dict[str, Any] = readable({**scrubbed, "Resources": resources})
+    decoded: dict[str, Any] = readable({**template, "Resources": resources})
     return decoded
 
 

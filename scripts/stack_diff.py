@@ -221,7 +221,7 @@ def _verdict(report: Report, markdown: bool) -> list[str]:
         advice = (
             "This check fails until the pull request allows each one, after the data is "
             "migrated: a line `allow-replace: <address>` in its description, or "
-            "`make diff ARGS='--allow-replace <address>'`. Addresses: "
+            "`scripts/stack_diff.py --allow-replace <address>`. Addresses: "
             + ", ".join(f"`{item.address}`" for item in blocking)
         )
         lines += [

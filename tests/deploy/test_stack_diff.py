@@ -7,6 +7,7 @@ there: the real synth, the real CDK CLI diff, the real CloudFormation schemas.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -184,14 +185,35 @@ def test_a_hyperparameter_in_a_state_machine_definition_is_one_line_in_words() -
     ]
 
 
-def test_asset_hashes_and_metadata_are_not_changes() -> None:
-    def bucket(digest: str, path: str) -> dict[str, Any]:
-        return dict(BUCKET, Metadata={"aws:cdk:path": path}, Properties={"Key": f"{digest}.zip"})
+REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 
-    text = lines(
-        template(Data=bucket("a" * 64, "Dev/Data/A")), template(Data=bucket("b" * 64, "B"))
+
+def test_metadata_is_not_a_change_and_a_new_asset_is() -> None:
+    def machine(digest: str, path: str) -> dict[str, Any]:
+        definition = {
+            "States": {
+                "Train": {
+                    "Parameters": {
+                        "AlgorithmSpecification": {"TrainingImage": f"{REGISTRY}/assets:{digest}"}
+                    }
+                }
+            }
+        }
+        return {
+            "Type": "AWS::StepFunctions::StateMachine",
+            "Metadata": {"aws:cdk:path": path},
+            "Properties": {"DefinitionString": json.dumps(definition)},
+        }
+
+    same = lines(
+        template(T=machine("a" * 64, "Dev/Training/T/A")), template(T=machine("a" * 64, "B"))
     )
-    assert text[2] == "No template changes."
+    assert same[2] == "No template changes."
+    changed = lines(template(T=machine("a" * 64, "A")), template(T=machine("b" * 64, "A")))
+    assert changed[7].startswith(
+        "  T (Dev/Data, AWS::StepFunctions::StateMachine T): state Train: image "
+    )
+    assert changed[7].endswith(f"-> 123456789012.dkr.ecr.us-east-1.am...{'b' * 64}")
 
 
 # --- allowing a replacement ----------------------------------------------------------------
