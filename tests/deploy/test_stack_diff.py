@@ -94,6 +94,19 @@ def test_a_model_package_group_description_replaces_the_registry() -> None:
     ]
 
 
+def test_a_key_spec_change_fails_the_update_rather_than_replacing_the_key() -> None:
+    """The KMS key schema has no create-only property: CloudFormation refuses a new KeySpec."""
+    key = {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": True}}
+    result = review(
+        {"Dev/Data": template(Key=key)},
+        {"Dev/Data": template(Key=with_properties(key, KeySpec="RSA_2048"))},
+    )
+    assert not result.data_at_risk and not result.replacements
+    assert [(c.logical_id, [x.path for x in c.changes]) for c in result.other] == [
+        ("Key", ["Properties.KeySpec"])
+    ]
+
+
 def test_a_renamed_or_removed_stateful_resource_is_a_deletion() -> None:
     retained = {**BUCKET, "DeletionPolicy": "Retain"}
     result = review(
