@@ -78,6 +78,8 @@ ML_TYPES = frozenset(
     }
 )
 IGNORED_TYPES = frozenset({"AWS::CDK::Metadata"})
+#: The pseudo resource type of a stack's changed outputs, listed under other changes.
+OUTPUTS = "Outputs"
 MAX_VALUE = 100
 
 #: Leaf names (the last key of a changed path) and what a reader calls them.
@@ -277,7 +279,7 @@ def _review_stack(
         _classify(result, change, before or {}, after or {})
     outputs = diff_values(old.get("Outputs", {}), new.get("Outputs", {}))
     if outputs:
-        result.other.append(ResourceChange("~", stack, "Outputs", "Outputs", tuple(outputs)))
+        result.other.append(ResourceChange("~", stack, OUTPUTS, OUTPUTS, tuple(outputs)))
 
 
 def _classify(

@@ -38,7 +38,7 @@ from typing import Literal
 
 from assembly import AssemblyError, StackArtifact, read_stacks
 from cdk_env import REPO_ROOT, offline_environment
-from review_report import Finding, ResourceChange, Review, review, shown
+from review_report import OUTPUTS, Finding, ResourceChange, Review, review, shown
 
 SYNTH_TIMEOUT_S = 600
 DIFF_TIMEOUT_S = 300
@@ -202,6 +202,9 @@ def render(report: Report, output_format: Format) -> str:
             lines.append("")
     if markdown and report.cli_diffs:
         lines += _cli_details(report.cli_diffs)
+    elif report.cli_diffs:
+        lines += ["--- The CDK CLI's diff (cdk diff --template <base template>) ---", ""]
+        lines += [full_text(report)]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -255,6 +258,8 @@ def _finding_line(report: Report, attribute: str, finding: Finding, markdown: bo
 def _other_lines(change: ResourceChange, markdown: bool) -> list[str]:
     kind = {"+": "added", "-": "removed", "~": "modified", "-+": "replaced"}[change.kind]
     head = f"{change.stack} {change.resource_type} {change.logical_id}: {kind}"
+    if change.resource_type == OUTPUTS:
+        head = f"{change.stack} stack outputs: {kind}"
     details = (
         []
         if change.kind in ("+", "-")

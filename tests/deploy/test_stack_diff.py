@@ -383,7 +383,8 @@ def test_ml_and_security_changes_are_listed_in_words_and_pass(history: History) 
         "=== Dev ===",
     ]
     prod = text.index("=== Prod ===")
-    sections = [line for line in text if line.endswith(":") and not line.startswith(" ")]
+    report = text[: text.index("--- The CDK CLI's diff (cdk diff --template <base template>) ---")]
+    sections = [line for line in report if line.endswith(":") and not line.startswith(" ")]
     assert sections == [
         "Security changes:",
         "Expected replacements (stateless: a new one is created, then the old one deleted):",
@@ -414,7 +415,9 @@ def test_ml_and_security_changes_are_listed_in_words_and_pass(history: History) 
         and "churn-xgboost-0a1b2c3d" in line
         for line in text
     )
-    # The CDK CLI's own diff, with its IAM table, is the full text.
+    # The CDK CLI's own diff, with its IAM table, follows the report and is the full text.
+    assert "--- The CDK CLI's diff (cdk diff --template <base template>) ---" in text
+    assert "Stack Dev/Training (Dev-Training)" in text
     assert "Stack Dev/Training (Dev-Training)" in run.full_diff
     assert "IAM Statement Changes" in run.full_diff
     assert "kms:RetireGrant" in run.full_diff
