@@ -251,8 +251,17 @@ def _finding_line(report: Report, attribute: str, finding: Finding, markdown: bo
     if attribute == "data_at_risk":
         mark = " (allowed by the pull request)" if report.is_allowed(finding) else " **[blocks]**"
         mark = mark if markdown else mark.replace("*", "")
-    text = f"{where}: {finding.text}{mark}"
-    return f"- {text}" if markdown else f"  {text}"
+    if markdown:
+        return f"- {_escaped(f'{where}: {finding.text}')}{mark}"
+    return f"  {where}: {finding.text}{mark}"
+
+
+def _escaped(text: str) -> str:
+    """Text that GitHub shows as written: `kms:GenerateDataKey*` and `*` would italicize what
+    lies between them, and `<name>` would be read as HTML."""
+    for character in ("\\", "*", "_", "`"):
+        text = text.replace(character, "\\" + character)
+    return text.replace("<", "&lt;")
 
 
 def _other_lines(change: ResourceChange, markdown: bool) -> list[str]:

@@ -229,6 +229,22 @@ def test_metadata_is_not_a_change_and_a_new_asset_is() -> None:
     assert changed[7].endswith(f"-> 123456789012.dkr.ecr.us-east-1.am...{'b' * 64}")
 
 
+def test_the_markdown_report_shows_wildcards_as_written() -> None:
+    def key(*actions: str) -> dict[str, Any]:
+        statement = {"Effect": "Allow", "Action": list(actions), "Resource": "*"}
+        return {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {"Statement": [statement]}}}
+
+    report = compare(
+        [stack("Dev/Data", template(Key=key("kms:Decrypt")))],
+        [stack("Dev/Data", template(Key=key("kms:Decrypt", "kms:GenerateDataKey*")))],
+        "main",
+    )
+    assert (
+        "- Dev/Data AWS::KMS::Key Key: added KeyPolicy: Allow kms:Decrypt, "
+        "kms:GenerateDataKey\\* on \\*"
+    ) in render(report, "markdown").splitlines()
+
+
 # --- allowing a replacement ----------------------------------------------------------------
 
 
