@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
-"""Pull-request review: what a change does to each stack's template, offline, without AWS.
+"""Pull-request review: what a change does to each stack, offline, without AWS.
 
-    scripts/stack_diff.py                    the working tree against `main`
-    scripts/stack_diff.py --base origin/main the working tree against another ref
-    scripts/stack_diff.py --format markdown  the same, as a pull-request comment
+    scripts/stack_diff.py                          the working tree against `main`
+    scripts/stack_diff.py --base origin/main       against another ref
+    scripts/stack_diff.py --format markdown        the same, as a pull-request comment
+    scripts/stack_diff.py --allow-replace Dev/Data/NotificationsCE9D1424   accept one loss
 
 The app is synthesized twice with the real CDK CLI: at the base ref (checked out with
-`git worktree` into a temporary folder, reusing this checkout's .venv and node_modules) and in
-the working tree. The templates are compared per stack: resources added, removed and modified
-(property by property; asset hashes and resource metadata ignored) and outputs.
+`git worktree` into a temporary folder, reusing this checkout's node_modules) and in the working
+tree. Every stack that changed is then diffed by the CDK CLI itself (`cdk diff --template <base
+template>`, offline: the full text, with its IAM and security-group tables, goes to
+`--full-diff`), and its resources are sorted by consequence (scripts/review_report.py), per
+stage: security changes, data at risk, expected replacements, ML changes, other changes. What
+forces a replacement is read from the CloudFormation resource schemas (scripts/resource_schemas.py).
 
-A replacement or deletion of a stateful resource (see `STATEFUL`) is flagged loudly and the
-command exits with status 1, so CI can block the merge. Exit status: 0 no stateful resource at
-risk (with or without changes), 1 a stateful resource would be replaced or deleted, 2 an error
-(unknown ref, synth failed).
+Data at risk (a stateful resource replaced or deleted) fails the check unless the pull request
+allows it, by its address, with `--allow-replace Stage/Stack/LogicalId` or a line
+`allow-replace: Stage/Stack/LogicalId` in the file given with `--allow-replace-from` (the pull
+request workflow passes the pull request's description). Exit status: 0 no data at risk (or
+all of it allowed), 1 data at risk, 2 an error (unknown ref, synth failed).
 """
 
 from __future__ import annotations
@@ -29,24 +34,17 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from assembly import AssemblyError, StackArtifact, read_stacks
 from cdk_env import REPO_ROOT, offline_environment
+from review_report import OUTPUTS, Finding, ResourceChange, Review, review, shown
 
-#: Stateful resource types, and the properties whose change makes CloudFormation replace the
-#: resource (a new physical resource: for a bucket or key, the data is gone with the old one).
-#: From the CloudFormation reference, "Update requires: Replacement".
-STATEFUL: dict[str, tuple[str, ...]] = {
-    "AWS::S3::Bucket": ("BucketName", "ObjectLockEnabled"),
-    "AWS::KMS::Key": ("KeySpec", "KeyUsage", "MultiRegion", "Origin"),
-    "AWS::SageMaker::ModelPackageGroup": ("ModelPackageGroupName",),
-}
-#: Resource types whose changes are noise in a review.
-IGNORED_TYPES = frozenset({"AWS::CDK::Metadata"})
-ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
-MAX_VALUE = 80
 SYNTH_TIMEOUT_S = 600
+DIFF_TIMEOUT_S = 300
+#: GitHub refuses comments over 65,536 characters; the CLI's text goes in only if it fits.
+MAX_COMMENT_DIFF = 40_000
+ALLOW_LINE = re.compile(r"^\s*[-*]?\s*allow-replace:\s*(\S+)\s*$", re.MULTILINE)
 
 Format = Literal["text", "markdown"]
 
@@ -55,285 +53,257 @@ class DiffError(Exception):
     """The diff could not be made. The message is for humans."""
 
 
-@dataclass(frozen=True)
-class PropertyChange:
-    """One changed value, at a dotted path such as `Properties.Tags[1].Value`."""
-
-    path: str
-    old: Any
-    new: Any
-
-
-@dataclass(frozen=True)
-class ResourceChange:
-    """A resource added (+), removed (-) or modified (~) in a stack."""
-
-    kind: Literal["+", "-", "~"]
-    logical_id: str
-    resource_type: str
-    changes: tuple[PropertyChange, ...] = ()
-
-
-@dataclass(frozen=True)
-class Danger:
-    """A stateful resource that the change would replace or delete."""
-
-    stack: str
-    logical_id: str
-    resource_type: str
-    reason: str
-
-
-@dataclass
-class StackDiff:
-    """The differences of one stack (`Dev/Data`), by resource and output."""
-
-    path: str
-    status: Literal["added", "removed", "changed"]
-    resources: list[ResourceChange] = field(default_factory=list)
-    outputs: list[PropertyChange] = field(default_factory=list)
-
-
 @dataclass
 class Report:
-    """Every stack's differences and the stateful resources at risk."""
+    """The review of a base/head comparison, the CDK CLI's text per stack, and allowances."""
 
     base: str
-    stacks: list[StackDiff] = field(default_factory=list)
-    dangers: list[Danger] = field(default_factory=list)
+    review: Review
+    cli_diffs: dict[str, str] = field(default_factory=dict)
+    allowed: frozenset[str] = frozenset()
+
+    def blocking(self) -> list[Finding]:
+        """Data at risk that the pull request did not allow."""
+        return [item for item in self.review.data_at_risk if not self.is_allowed(item)]
+
+    def is_allowed(self, finding: Finding) -> bool:
+        return finding.address in self.allowed
+
+    def unused_allowances(self) -> list[str]:
+        addresses = {item.address for item in self.review.data_at_risk}
+        return sorted(self.allowed - addresses)
 
 
 # --- comparing -----------------------------------------------------------------------------
 
 
-def compare(base: list[StackArtifact], head: list[StackArtifact], base_name: str) -> Report:
-    """Compare two synthesized apps stack by stack (matched by construct path)."""
-    report = Report(base=base_name)
-    old_stacks = {stack.path: stack for stack in base}
-    new_stacks = {stack.path: stack for stack in head}
-    for path in sorted(old_stacks.keys() | new_stacks.keys()):
-        old = _normalized(old_stacks[path].template) if path in old_stacks else None
-        new = _normalized(new_stacks[path].template) if path in new_stacks else None
-        diff = _stack_diff(path, old, new)
-        if diff.resources or diff.outputs or diff.status != "changed":
-            report.stacks.append(diff)
-        report.dangers += stateful_dangers(path, old or {}, new or {})
-    return report
-
-
-def stateful_dangers(
-    stack: str, old_template: dict[str, Any], new_template: dict[str, Any]
-) -> list[Danger]:
-    """Stateful resources of `old_template` that `new_template` replaces or deletes."""
-    old = old_template.get("Resources", {})
-    new = new_template.get("Resources", {})
-    dangers = []
-    for logical_id, resource in sorted(old.items()):
-        resource_type = resource.get("Type", "")
-        if resource_type not in STATEFUL:
-            continue
-        if logical_id not in new or new[logical_id].get("Type") != resource_type:
-            dangers.append(
-                Danger(stack, logical_id, resource_type, _deletion_reason(resource, old, new))
-            )
-            continue
-        changed = [
-            name
-            for name in STATEFUL[resource_type]
-            if resource.get("Properties", {}).get(name)
-            != new[logical_id].get("Properties", {}).get(name)
-        ]
-        if changed:
-            reason = f"REPLACED: {', '.join(changed)} changed (update requires replacement)"
-            dangers.append(Danger(stack, logical_id, resource_type, reason))
-    return dangers
-
-
-def diff_values(old: Any, new: Any, path: str = "") -> list[PropertyChange]:
-    """The leaf-level differences between two JSON values.
-
-    Dicts are compared key by key, lists of equal length item by item; lists of different
-    lengths give one change per item only one side has (`path[-]`, `path[+]`).
-    """
-    if isinstance(old, dict) and isinstance(new, dict):
-        changes = []
-        for key in sorted(old.keys() | new.keys(), key=str):
-            child = f"{path}.{key}" if path else str(key)
-            changes += diff_values(old.get(key, _ABSENT), new.get(key, _ABSENT), child)
-        return changes
-    if isinstance(old, list) and isinstance(new, list):
-        if len(old) == len(new):
-            return [
-                change
-                for index, (old_item, new_item) in enumerate(zip(old, new, strict=True))
-                for change in diff_values(old_item, new_item, f"{path}[{index}]")
-            ]
-        removed = [PropertyChange(f"{path}[-]", item, _ABSENT) for item in old if item not in new]
-        added = [PropertyChange(f"{path}[+]", _ABSENT, item) for item in new if item not in old]
-        return removed + added
-    return [] if old == new else [PropertyChange(path, old, new)]
-
-
-def _stack_diff(path: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> StackDiff:
-    status: Literal["added", "removed", "changed"] = (
-        "added" if old is None else "removed" if new is None else "changed"
+def compare(
+    base: list[StackArtifact],
+    head: list[StackArtifact],
+    base_name: str,
+    allowed: frozenset[str] = frozenset(),
+) -> Report:
+    """The review of two synthesized apps, stacks matched by construct path (`Dev/Data`)."""
+    return Report(
+        base=base_name,
+        review=review(
+            {stack.path: stack.template for stack in base},
+            {stack.path: stack.template for stack in head},
+        ),
+        allowed=allowed,
     )
-    old_resources = (old or {}).get("Resources", {})
-    new_resources = (new or {}).get("Resources", {})
-    diff = StackDiff(path=path, status=status)
-    for logical_id in sorted(old_resources.keys() | new_resources.keys()):
-        before, after = old_resources.get(logical_id), new_resources.get(logical_id)
-        resource_type = (after or before or {}).get("Type", "?")
-        if resource_type in IGNORED_TYPES:
-            continue
-        if before is None:
-            diff.resources.append(ResourceChange("+", logical_id, resource_type))
-        elif after is None:
-            diff.resources.append(ResourceChange("-", logical_id, resource_type))
-        elif before != after:
-            changes = tuple(diff_values(before, after))
-            diff.resources.append(ResourceChange("~", logical_id, resource_type, changes))
-    diff.outputs = diff_values((old or {}).get("Outputs", {}), (new or {}).get("Outputs", {}))
-    return diff
 
 
-def _deletion_reason(resource: dict[str, Any], old: dict[str, Any], new: dict[str, Any]) -> str:
-    renamed_to = sorted(
-        logical_id
-        for logical_id, candidate in new.items()
-        if logical_id not in old and candidate.get("Type") == resource.get("Type")
+def cli_diffs(
+    report: Report, base: list[StackArtifact], head_assembly: Path, scratch: Path
+) -> dict[str, str]:
+    """`cdk diff --template` of each changed stack: the CDK CLI's own text, offline."""
+    base_templates = {stack.path: stack.template for stack in base}
+    texts = {}
+    for path in report.review.changed_stacks:
+        template = scratch / f"{path.replace('/', '-')}.base.json"
+        template.write_text(json.dumps(base_templates.get(path, {"Resources": {}})))
+        texts[path] = cli_diff(path, template, head_assembly)
+    return texts
+
+
+def cli_diff(stack: str, base_template: Path, head_assembly: Path) -> str:
+    """The CDK CLI's diff of `stack` in `head_assembly` against a template file."""
+    if not _has_stack(head_assembly, stack):
+        return f"Stack {stack}: removed (every resource is deleted)\n"
+    result = subprocess.run(
+        [
+            "npx",
+            "--no-install",
+            "cdk",
+            "diff",
+            "--app",
+            str(head_assembly),
+            "--template",
+            str(base_template),
+            "--exclusively",
+            "--no-color",
+            "--no-notices",
+            stack,
+        ],
+        cwd=REPO_ROOT,
+        env=offline_environment(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=DIFF_TIMEOUT_S,
     )
-    what = "DELETED"
-    if renamed_to:
-        what = f"DELETED (logical id changed? new {resource['Type']}: {', '.join(renamed_to)})"
-    if resource.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate"):
-        what += "; DeletionPolicy Retain keeps the old one, orphaned outside the stack"
-    return what
+    text = "\n".join(_cli_lines(result.stdout + result.stderr)).strip() + "\n"
+    if result.returncode != 0:
+        raise DiffError(f"cdk diff {stack} failed:\n{text[-3000:]}")
+    return text
 
 
-def _normalized(template: dict[str, Any]) -> dict[str, Any]:
-    """The template without what changes on every synth or says nothing (asset hashes,
-    resource metadata such as construct paths), with JSON documents that CDK renders as
-    `Fn::Join` (state machine definitions) parsed, so that a change shows as one field."""
-    scrubbed: dict[str, Any] = json.loads(ASSET_HASH.sub("<asset-hash>", json.dumps(template)))
-    for resource in scrubbed.get("Resources", {}).values():
-        resource.pop("Metadata", None)
-    parsed: dict[str, Any] = _parse_joined_json(scrubbed)
-    return parsed
+def _has_stack(assembly: Path, path: str) -> bool:
+    return any(stack.path == path for stack in read_stacks(assembly))
 
 
-def _parse_joined_json(value: Any) -> Any:
-    """`{"Fn::Join": ["", [...]]}` whose text is a JSON object -> that object, with each
-    intrinsic (Ref, Fn::GetAtt, ...) shown as a `${...}` placeholder; anything else as is."""
-    if isinstance(value, list):
-        return [_parse_joined_json(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    join = value.get("Fn::Join")
-    if len(value) == 1 and isinstance(join, list) and len(join) == 2 and join[0] == "":
-        text = "".join(part if isinstance(part, str) else _placeholder(part) for part in join[1])
-        if text.startswith("{"):
-            try:
-                return json.loads(text)
-            except ValueError:
-                pass
-    return {key: _parse_joined_json(item) for key, item in value.items()}
+def _cli_lines(output: str) -> list[str]:
+    return [
+        line.rstrip()
+        for line in output.splitlines()
+        if not line.startswith("npm warn") and "Number of stacks with differences" not in line
+    ]
 
 
-def _placeholder(intrinsic: Any) -> str:
-    if isinstance(intrinsic, dict) and "Ref" in intrinsic:
-        return f"${{{intrinsic['Ref']}}}"
-    if isinstance(intrinsic, dict) and "Fn::GetAtt" in intrinsic:
-        return f"${{{'.'.join(map(str, intrinsic['Fn::GetAtt']))}}}"
-    return "${" + json.dumps(intrinsic, sort_keys=True).replace('"', "") + "}"
-
-
-class _Absent:
-    """Marks a key that one side of a comparison does not have."""
-
-    def __repr__(self) -> str:
-        return "(absent)"
-
-
-_ABSENT = _Absent()
+def allowances(addresses: Sequence[str], files: Sequence[Path]) -> frozenset[str]:
+    """The addresses given with --allow-replace and in `allow-replace:` lines of the files."""
+    found = set(addresses)
+    for path in files:
+        try:
+            found |= set(ALLOW_LINE.findall(path.read_text(encoding="utf-8")))
+        except OSError as error:
+            raise DiffError(f"--allow-replace-from {path}: {error.strerror}") from None
+    return frozenset(found)
 
 
 # --- rendering -----------------------------------------------------------------------------
+
+SECTIONS = (
+    ("security", "Security changes"),
+    ("data_at_risk", "Data at risk"),
+    (
+        "replacements",
+        "Expected replacements (stateless: a new one is created, then the old one deleted)",
+    ),
+    ("ml", "ML changes"),
+)
 
 
 def render(report: Report, output_format: Format) -> str:
     """The report as plain text (terminal) or Markdown (pull-request comment)."""
     markdown = output_format == "markdown"
-    lines = ["## Stack diff" if markdown else "Stack diff", ""]
-    lines.append(
-        f"Base: `{report.base}`; head: the working tree."
+    lines = [
+        f"## Stack diff: `{report.base}` -> this change"
         if markdown
-        else (f"Base: {report.base}; head: the working tree.")
-    )
-    lines.append("")
-    if report.dangers:
-        lines += _danger_lines(report.dangers, markdown)
-    if not report.stacks:
-        lines.append("No template changes.")
-    for stack in report.stacks:
-        lines += _stack_lines(stack, markdown)
+        else f"Stack diff: {report.base} -> the working tree",
+        "",
+    ]
+    lines += _verdict(report, markdown)
+    for stage in report.review.stages():
+        lines += [f"### {stage}" if markdown else f"=== {stage} ===", ""]
+        for attribute, title in SECTIONS:
+            findings = [item for item in getattr(report.review, attribute) if item.stage == stage]
+            if findings:
+                lines += [f"**{title}**" if markdown else f"{title}:"]
+                lines += [_finding_line(report, attribute, item, markdown) for item in findings]
+                lines.append("")
+        other = [item for item in report.review.other if item.stack.split("/", 1)[0] == stage]
+        if other:
+            lines += ["**Other changes**" if markdown else "Other changes:"]
+            for change in other:
+                lines += _other_lines(change, markdown)
+            lines.append("")
+    if markdown and report.cli_diffs:
+        lines += _cli_details(report.cli_diffs)
+    elif report.cli_diffs:
+        lines += ["--- The CDK CLI's diff (cdk diff --template <base template>) ---", ""]
+        lines += [full_text(report)]
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _danger_lines(dangers: list[Danger], markdown: bool) -> list[str]:
-    title = "STATEFUL RESOURCES WOULD BE REPLACED OR DELETED: their data would be lost"
-    lines = [f"> [!CAUTION]\n> **{title}**" if markdown else f"!!! {title} !!!"]
-    for danger in dangers:
-        entry = f"{danger.stack} {danger.resource_type} {danger.logical_id}: {danger.reason}"
-        lines.append(f"> - {entry}" if markdown else f"!!!   {entry}")
-    lines.append(
-        "> If this is intended, migrate the data first and say so in the pull request."
-        if markdown
-        else "!!! If this is intended, migrate the data first and say so in the pull request."
-    )
+def full_text(report: Report) -> str:
+    """The CDK CLI's diff of every changed stack, one after the other."""
+    if not report.cli_diffs:
+        return "No template changes.\n"
+    return "\n".join(report.cli_diffs[stack] for stack in report.review.changed_stacks)
+
+
+def _verdict(report: Report, markdown: bool) -> list[str]:
+    blocking = report.blocking()
+    lines = []
+    if blocking:
+        count = f"{len(blocking)} stateful resource{'s' if len(blocking) > 1 else ''}"
+        head = f"DATA AT RISK: {count} would be replaced or deleted; their data would be lost."
+        advice = (
+            "This check fails until the pull request allows each one, after the data is "
+            "migrated: a line `allow-replace: <address>` in its description, or "
+            "`scripts/stack_diff.py --allow-replace <address>`. Addresses: "
+            + ", ".join(f"`{item.address}`" for item in blocking)
+        )
+        lines += [
+            f"> [!CAUTION]\n> **{head}**\n> {advice}"
+            if markdown
+            else f"!!! {head}\n!!! {advice.replace('`', '')}"
+        ]
+    elif report.review.data_at_risk:
+        lines.append("Data at risk: every replacement or deletion is allowed by the pull request.")
+    elif report.review.changed_stacks:
+        lines.append("No stateful resource is replaced or deleted.")
+    else:
+        lines.append("No template changes.")
+    for address in report.unused_allowances():
+        lines.append(f"Note: allow-replace {address} matches no resource at risk.")
     return [*lines, ""]
 
 
-def _stack_lines(stack: StackDiff, markdown: bool) -> list[str]:
-    heading = f"### {stack.path}" if markdown else f"Stack {stack.path}"
-    if stack.status != "changed":
-        heading += f" ({stack.status})"
-    lines = [heading]
-    body = []
-    for resource in stack.resources:
-        body.append(f"[{resource.kind}] {resource.resource_type} {resource.logical_id}")
-        body += [f"    {_change_line(change)}" for change in resource.changes]
-    if stack.outputs:
-        body.append("Outputs:")
-        body += [f"    {_change_line(change)}" for change in stack.outputs]
-    lines += (
-        ["```diff", *[_diff_marker(line) for line in body], "```"]
-        if markdown
-        else [f"  {line}" for line in body]
+def _finding_line(report: Report, attribute: str, finding: Finding, markdown: bool) -> str:
+    where = f"{finding.stack} {finding.resource_type} {finding.logical_id}"
+    if attribute == "ml":
+        where = f"{finding.subject} ({finding.stack}, {finding.resource_type} {finding.logical_id})"
+    mark = ""
+    if attribute == "data_at_risk":
+        mark = " (allowed by the pull request)" if report.is_allowed(finding) else " **[blocks]**"
+        mark = mark if markdown else mark.replace("*", "")
+    if markdown:
+        return f"- {_escaped(f'{where}: {finding.text}')}{mark}"
+    return f"  {where}: {finding.text}{mark}"
+
+
+def _escaped(text: str) -> str:
+    """Text that GitHub shows as written: `kms:GenerateDataKey*` and `*` would italicize what
+    lies between them, and `<name>` would be read as HTML."""
+    for character in ("\\", "*", "_", "`"):
+        text = text.replace(character, "\\" + character)
+    return text.replace("<", "&lt;")
+
+
+def _other_lines(change: ResourceChange, markdown: bool) -> list[str]:
+    kind = {"+": "added", "-": "removed", "~": "modified", "-+": "replaced"}[change.kind]
+    head = f"{change.stack} {change.resource_type} {change.logical_id}: {kind}"
+    if change.resource_type == OUTPUTS:
+        head = f"{change.stack} stack outputs: {kind}"
+    details = (
+        []
+        if change.kind in ("+", "-")
+        else [f"{item.path}: {shown(item.old)} -> {shown(item.new)}" for item in change.changes]
     )
-    return [*lines, ""]
+    if markdown:
+        return [f"- {head}", *[f"  - `{line}`" for line in details]]
+    return [f"  {head}", *[f"      {line}" for line in details]]
 
 
-def _diff_marker(line: str) -> str:
-    """A leading +/-/! so GitHub colours the line in a ```diff block."""
-    if line.startswith("[+]"):
-        return f"+ {line}"
-    if line.startswith("[-]"):
-        return f"- {line}"
-    if line.startswith("[~]"):
-        return f"! {line}"
-    return f"  {line}"
-
-
-def _change_line(change: PropertyChange) -> str:
-    return f"{change.path}: {_shown(change.old)} -> {_shown(change.new)}"
-
-
-def _shown(value: Any) -> str:
-    if value is _ABSENT:
-        return "(absent)"
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
-    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 3] + "..."
+def _cli_details(texts: dict[str, str]) -> list[str]:
+    """Each stack's CDK CLI diff, folded, while the comment stays within GitHub's limit."""
+    lines, budget, left_out = [], MAX_COMMENT_DIFF, []
+    for stack, text in texts.items():
+        if len(text) > budget:
+            left_out.append(stack)
+            continue
+        budget -= len(text)
+        lines += [
+            f"<details><summary><code>cdk diff</code> of {stack}</summary>",
+            "",
+            "```",
+            text.rstrip(),
+            "```",
+            "",
+            "</details>",
+            "",
+        ]
+    if left_out:
+        lines += [
+            f"The CDK CLI's diff of {', '.join(left_out)} is in the `stack-diff` artifact "
+            "(too long for a comment).",
+            "",
+        ]
+    return lines
 
 
 # --- synthesizing --------------------------------------------------------------------------
@@ -377,7 +347,7 @@ def checked_out(ref: str, parent: Path) -> Iterator[Path]:
     _git("worktree", "add", "--detach", "--quiet", str(worktree), commit)
     try:
         node_modules = REPO_ROOT / "node_modules"
-        if node_modules.exists():
+        if node_modules.exists() and not (worktree / "node_modules").exists():
             (worktree / "node_modules").symlink_to(node_modules, target_is_directory=True)
         yield worktree
     finally:
@@ -401,7 +371,7 @@ def _git(*args: str, check: bool = True) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="scripts/stack_diff.py",
-        description="Diff the synthesized templates of a git ref and the working tree, offline.",
+        description="Review the synthesized templates of a git ref against the working tree.",
     )
     parser.add_argument("--base", default="main", help="git ref to compare with (default: main)")
     parser.add_argument("--format", choices=("text", "markdown"), default="text")
@@ -417,10 +387,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="DIR",
         help="use this synthesized assembly as the head instead of synthesizing the working tree",
     )
+    parser.add_argument(
+        "--allow-replace",
+        action="append",
+        default=[],
+        metavar="STAGE/STACK/LOGICAL_ID",
+        help="accept that this stateful resource is replaced or deleted (repeatable)",
+    )
+    parser.add_argument(
+        "--allow-replace-from",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="read `allow-replace: STAGE/STACK/LOGICAL_ID` lines from FILE (a PR description)",
+    )
     parser.add_argument("--output", type=Path, help="also write the report to this file")
+    parser.add_argument(
+        "--full-diff", type=Path, metavar="FILE", help="write the CDK CLI's full diff to FILE"
+    )
     args = parser.parse_args(argv)
     try:
-        report = _report(args.base, args.base_assembly, args.head_assembly)
+        allowed = allowances(args.allow_replace, args.allow_replace_from)
+        report = _report(args.base, args.base_assembly, args.head_assembly, allowed)
     except (DiffError, AssemblyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -428,10 +417,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(text, end="")
     if args.output:
         args.output.write_text(text, encoding="utf-8")
-    return 1 if report.dangers else 0
+    if args.full_diff:
+        args.full_diff.write_text(full_text(report), encoding="utf-8")
+    return 1 if report.blocking() else 0
 
 
-def _report(base: str, base_assembly: Path | None, head_assembly: Path | None) -> Report:
+def _report(
+    base: str, base_assembly: Path | None, head_assembly: Path | None, allowed: frozenset[str]
+) -> Report:
     with tempfile.TemporaryDirectory(prefix="stack-diff-") as scratch:
         parent = Path(scratch)
         if base_assembly:
@@ -439,8 +432,14 @@ def _report(base: str, base_assembly: Path | None, head_assembly: Path | None) -
         else:
             with checked_out(base, parent) as worktree:
                 old = synth(worktree, parent / "base.out")
-        new = read_stacks(head_assembly) if head_assembly else synth(REPO_ROOT, parent / "head.out")
-    return compare(old, new, base)
+        if head_assembly is None:
+            head_assembly = parent / "head.out"
+            new = synth(REPO_ROOT, head_assembly)
+        else:
+            new = read_stacks(head_assembly)
+        report = compare(old, new, base, allowed)
+        report.cli_diffs = cli_diffs(report, old, head_assembly, parent)
+    return report
 
 
 if __name__ == "__main__":
