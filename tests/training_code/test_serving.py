@@ -7,8 +7,6 @@ extracted again, as SageMaker hands it to an endpoint.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,36 +155,3 @@ def test_sigterm_stops_the_server_gracefully(trainings: Trainings, tmp_path: Pat
         assert server.invoke(as_csv(feature_rows(trained, 1)), CSV).status == 200
         assert server.stop() == 0
     assert "Handling signal: term" in server.log_text()
-
-
-@pytest.mark.xdist_group("pytorch-model")
-def test_pytorch_tarball_serves_under_the_aws_inference_toolkit_convention(
-    trainings: Trainings, tmp_path: Path
-) -> None:
-    """model.tar.gz's code/inference.py works alone, as AWS's PyTorch inference DLC loads it."""
-    trained = trainings.get("pytorch")
-    model_dir = unpack_model(
-        pack_model(trained.tree.model_dir, tmp_path / "model.tar.gz"), tmp_path / "model"
-    )
-    toolkit = f"""
-import json, sys
-sys.path.insert(0, {str(model_dir / "code")!r})
-import inference, sagemaker_contract
-model = inference.model_fn({str(model_dir)!r})
-data = inference.input_fn({as_csv(feature_rows(trained, 2)).decode()!r}, "text/csv")
-body = inference.output_fn(inference.predict_fn(data, model), "application/json")
-print(json.dumps([inference.__file__, sagemaker_contract.__file__, json.loads(body)]))
-"""
-    result = subprocess.run(
-        [sys.executable, "-c", toolkit],
-        cwd=tmp_path,
-        env=SageMakerTree(tmp_path).environment(QUIET_THREADS),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    inference_file, package_file, response = json.loads(result.stdout)
-    assert Path(inference_file).parent == Path(package_file).parent.parent == model_dir / "code"
-    assert len(response["predictions"]) == 2
