@@ -32,7 +32,7 @@ def model_fn(model_dir: str) -> TabularMLP:
 
 def transform_fn(
     model: TabularMLP,
-    request_body: bytes | str,
+    request_body: bytes | bytearray | str,
     content_type: str | None,
     accept: str | None,
     context: ResponseContext | None = None,

@@ -57,7 +57,7 @@ def media_type(header: str | None) -> str:
     return (header or "").split(";")[0].strip().lower()
 
 
-def decode_features(body: bytes | str, content_type: str | None) -> np.ndarray:
+def decode_features(body: bytes | bytearray | str, content_type: str | None) -> np.ndarray:
     """Parse a request body into a float32 matrix, one row per instance."""
     kind = media_type(content_type)
     if kind not in REQUEST_TYPES:
@@ -67,7 +67,7 @@ def decode_features(body: bytes | str, content_type: str | None) -> np.ndarray:
             f"send {' or '.join(REQUEST_TYPES)}",
         )
     try:
-        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        text = body if isinstance(body, str) else bytes(body).decode("utf-8")
     except UnicodeDecodeError as error:
         raise RequestError(400, f"{kind} body is not UTF-8 text (byte {error.start})") from None
     if not text.strip():
@@ -127,7 +127,7 @@ def encode_predictions(predictions: Predictions, accept: str) -> bytes:
     ).encode("utf-8")
 
 
-def input_fn(request_body: bytes | str, request_content_type: str | None) -> np.ndarray:
+def input_fn(request_body: bytes | bytearray | str, request_content_type: str | None) -> np.ndarray:
     """Inference toolkit hook: the request body as a float32 feature matrix."""
     return decode_features(request_body, request_content_type)
 
@@ -139,7 +139,7 @@ def output_fn(prediction: Predictions, accept: str | None) -> bytes:
 
 def transform(
     predict: Callable[[np.ndarray], Predictions],
-    body: bytes | str,
+    body: bytes | bytearray | str,
     content_type: str | None,
     accept: str | None,
     context: ResponseContext | None = None,
