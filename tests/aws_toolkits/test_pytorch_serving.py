@@ -201,7 +201,7 @@ def test_known_limit_a_non_utf8_csv_body_is_a_500_from_the_toolkit(
     worker: TorchServeWorker,
 ) -> None:
     """The Transformer decodes text/csv and application/json bodies as UTF-8 before any hook runs,
-    so our 400 for such a body never gets a say (docs/training-code.md, known limits)."""
+    so our 400 for such a body never gets a say (docs/training-code.md, serving table)."""
     response = invoke(worker, b"1,2,\xff\n", CSV, JSON)
     assert response.status == 500
     assert "UnicodeDecodeError" in response.text or "can't decode" in response.text
