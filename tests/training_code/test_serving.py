@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sagemaker_contract.wsgi import load_handler
 
 from training_code.local_sagemaker.containers import (
     ModelServer,
@@ -155,3 +156,24 @@ def test_sigterm_stops_the_server_gracefully(trainings: Trainings, tmp_path: Pat
         assert server.invoke(as_csv(feature_rows(trained, 1)), CSV).status == 200
         assert server.stop() == 0
     assert "Handling signal: term" in server.log_text()
+
+
+@pytest.mark.parametrize(
+    ("hooks", "message"),
+    [
+        (
+            ("model_fn", "transform_fn", "input_fn"),
+            "defines transform_fn and input_fn; define transform_fn or the three steps, not both",
+        ),
+        (("model_fn", "input_fn"), "does not define predict_fn, output_fn"),
+        (("transform_fn",), "does not define model_fn"),
+    ],
+)
+def test_a_handler_needs_transform_fn_or_the_three_steps_as_the_toolkit_does(
+    tmp_path: Path, hooks: tuple[str, ...], message: str
+) -> None:
+    handler = tmp_path / "inference.py"
+    handler.write_text("".join(f"def {hook}(*args):\n    pass\n" for hook in hooks))
+    with pytest.raises(AttributeError) as error:
+        load_handler(handler)
+    assert str(error.value) == f"inference handler {handler} {message}"
