@@ -52,7 +52,7 @@ def load_handler(path: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # as an import would: dataclasses and pickling look it up
     spec.loader.exec_module(module)
-    steps = [hook for hook in STEP_HOOKS if callable(getattr(module, hook, None))]
+    steps = [hook for hook in STEP_HOOKS if _has(module, hook)]
     if _has(module, "transform_fn") and steps:
         raise AttributeError(  # the toolkit refuses this pair too
             f"inference handler {path} defines transform_fn and {', '.join(steps)}; "
