@@ -13,6 +13,7 @@ from sagemaker_contract.payloads import (
     decode_features,
     encode_predictions,
     negotiate,
+    transform,
 )
 
 
@@ -31,7 +32,7 @@ def test_csv_and_json_give_the_same_matrix() -> None:
         (b"1,2\n3,x\n", "text/csv", 400, "text/csv body row 2, column 2: 'x' is not a number"),
         (b"1,2\n3\n", "text/csv", 400, "text/csv body row 2: 1 columns, expected 2"),
         (b"1,inf\n", "text/csv", 400, "text/csv body row 1, column 2: not a finite float32"),
-        (b"\n\n", "text/csv", 400, "text/csv body has no rows"),
+        (b"\n\n", "text/csv", 400, "the request body is empty; send rows of features"),
         (b"\xff", "text/csv", 400, "text/csv body is not UTF-8 text (byte 0)"),
         (b"{", "application/json", 400, "application/json body is not valid JSON: Expecting"),
         (
@@ -109,3 +110,31 @@ def test_response_formats() -> None:
     assert (
         encode_predictions(predictions, "text/csv") == b"1,0.250000,0.750000\n0,0.900000,0.100000\n"
     )
+
+
+def _first_is_positive(features: np.ndarray) -> Predictions:
+    labels = (features[:, 0] > 0).astype(np.int64)
+    return Predictions(labels, np.eye(2)[labels])
+
+
+def test_transform_answers_with_the_negotiated_type() -> None:
+    body, content_type = transform(_first_is_positive, b"-1,5\n2,5\n", "text/csv", "text/*")
+    assert (body, content_type) == (b"0,1.000000,0.000000\n1,0.000000,1.000000\n", "text/csv")
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "accept", "status"),
+    [
+        (b"", "text/csv", "text/csv", 400),
+        (b" \n", "application/json", "application/json", 400),
+        (b"1,2\n", "application/x-npy", "text/csv", 415),
+        (b"1,2\n", "text/csv", "image/png", 406),
+    ],
+)
+def test_transform_without_a_model_server_context_raises_the_request_error(
+    body: bytes, content_type: str, accept: str, status: int
+) -> None:
+    """Our ``serve`` answers the raised error; under TorchServe the context gets the status."""
+    with pytest.raises(RequestError) as error:
+        transform(_first_is_positive, body, content_type, accept)
+    assert error.value.status == status

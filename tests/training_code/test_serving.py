@@ -7,13 +7,12 @@ extracted again, as SageMaker hands it to an endpoint.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
+from sagemaker_contract.wsgi import load_handler
 
 from training_code.local_sagemaker.containers import (
     ModelServer,
@@ -159,34 +158,22 @@ def test_sigterm_stops_the_server_gracefully(trainings: Trainings, tmp_path: Pat
     assert "Handling signal: term" in server.log_text()
 
 
-@pytest.mark.xdist_group("pytorch-model")
-def test_pytorch_tarball_serves_under_the_aws_inference_toolkit_convention(
-    trainings: Trainings, tmp_path: Path
+@pytest.mark.parametrize(
+    ("hooks", "message"),
+    [
+        (
+            ("model_fn", "transform_fn", "input_fn"),
+            "defines transform_fn and input_fn; define transform_fn or the three steps, not both",
+        ),
+        (("model_fn", "input_fn"), "does not define predict_fn, output_fn"),
+        (("transform_fn",), "does not define model_fn"),
+    ],
+)
+def test_a_handler_needs_transform_fn_or_the_three_steps_as_the_toolkit_does(
+    tmp_path: Path, hooks: tuple[str, ...], message: str
 ) -> None:
-    """model.tar.gz's code/inference.py works alone, as AWS's PyTorch inference DLC loads it."""
-    trained = trainings.get("pytorch")
-    model_dir = unpack_model(
-        pack_model(trained.tree.model_dir, tmp_path / "model.tar.gz"), tmp_path / "model"
-    )
-    toolkit = f"""
-import json, sys
-sys.path.insert(0, {str(model_dir / "code")!r})
-import inference, sagemaker_contract
-model = inference.model_fn({str(model_dir)!r})
-data = inference.input_fn({as_csv(feature_rows(trained, 2)).decode()!r}, "text/csv")
-body = inference.output_fn(inference.predict_fn(data, model), "application/json")
-print(json.dumps([inference.__file__, sagemaker_contract.__file__, json.loads(body)]))
-"""
-    result = subprocess.run(
-        [sys.executable, "-c", toolkit],
-        cwd=tmp_path,
-        env=SageMakerTree(tmp_path).environment(QUIET_THREADS),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    inference_file, package_file, response = json.loads(result.stdout)
-    assert Path(inference_file).parent == Path(package_file).parent.parent == model_dir / "code"
-    assert len(response["predictions"]) == 2
+    handler = tmp_path / "inference.py"
+    handler.write_text("".join(f"def {hook}(*args):\n    pass\n" for hook in hooks))
+    with pytest.raises(AttributeError) as error:
+        load_handler(handler)
+    assert str(error.value) == f"inference handler {handler} {message}"

@@ -8,12 +8,19 @@ Responses, by ``Accept`` (default JSON):
     (the same shape TensorFlow Serving returns for our SavedModel's signature);
   - ``text/csv``: one line per row, the label and then each class probability.
 Malformed input raises ``RequestError`` with the HTTP status to answer and a clear message.
+
+``transform`` is the whole request-to-response path as the inference toolkit's ``transform_fn``:
+the hook that lets a handler answer a client's mistake itself under AWS's model server, which
+would otherwise answer 500 with a traceback (see ``errors.RequestError``).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -22,8 +29,11 @@ from sagemaker_contract.errors import RequestError
 
 JSON = "application/json"
 CSV = "text/csv"
+TEXT = "text/plain; charset=utf-8"
 REQUEST_TYPES = (CSV, JSON)
 RESPONSE_TYPES = (JSON, CSV)
+EMPTY_BODY = "the request body is empty; send rows of features"
+log = logging.getLogger(__name__)
 _WILDCARDS = {"*/*": None, "application/*": JSON, "text/*": CSV}
 
 
@@ -35,12 +45,19 @@ class Predictions:
     probabilities: np.ndarray
 
 
+class ResponseContext(Protocol):
+    """The part of the model server's request context that ``transform`` uses: TorchServe's
+    ``ts.context.Context``, which the inference toolkit passes to ``transform_fn``."""
+
+    def set_response_status(self, code: int = 200, phrase: str = "", idx: int = 0) -> None: ...
+
+
 def media_type(header: str | None) -> str:
     """``text/csv; charset=utf-8`` -> ``text/csv``."""
     return (header or "").split(";")[0].strip().lower()
 
 
-def decode_features(body: bytes | str, content_type: str | None) -> np.ndarray:
+def decode_features(body: bytes | bytearray | str, content_type: str | None) -> np.ndarray:
     """Parse a request body into a float32 matrix, one row per instance."""
     kind = media_type(content_type)
     if kind not in REQUEST_TYPES:
@@ -50,9 +67,11 @@ def decode_features(body: bytes | str, content_type: str | None) -> np.ndarray:
             f"send {' or '.join(REQUEST_TYPES)}",
         )
     try:
-        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        text = body if isinstance(body, str) else bytes(body).decode("utf-8")
     except UnicodeDecodeError as error:
         raise RequestError(400, f"{kind} body is not UTF-8 text (byte {error.start})") from None
+    if not text.strip():
+        raise RequestError(400, EMPTY_BODY)
     rows = _csv_rows(text) if kind == CSV else _json_rows(text)
     if rows.size == 0:
         raise RequestError(400, f"{kind} body has no rows")
@@ -108,7 +127,7 @@ def encode_predictions(predictions: Predictions, accept: str) -> bytes:
     ).encode("utf-8")
 
 
-def input_fn(request_body: bytes | str, request_content_type: str | None) -> np.ndarray:
+def input_fn(request_body: bytes | bytearray | str, request_content_type: str | None) -> np.ndarray:
     """Inference toolkit hook: the request body as a float32 feature matrix."""
     return decode_features(request_body, request_content_type)
 
@@ -116,6 +135,32 @@ def input_fn(request_body: bytes | str, request_content_type: str | None) -> np.
 def output_fn(prediction: Predictions, accept: str | None) -> bytes:
     """Inference toolkit hook: the predictions serialised for the ``Accept`` header."""
     return encode_predictions(prediction, negotiate(accept))
+
+
+def transform(
+    predict: Callable[[np.ndarray], Predictions],
+    body: bytes | bytearray | str,
+    content_type: str | None,
+    accept: str | None,
+    context: ResponseContext | None = None,
+) -> tuple[bytes, str]:
+    """The inference toolkit's ``transform_fn`` for a model's ``predict(features)``.
+
+    Returns the response body and its content type. A request the client got wrong raises
+    ``RequestError`` when there is no ``context`` (this project's ``serve`` answers it); with the
+    model server's ``context`` it is answered here: the error's status on the context and its
+    message as a text/plain body.
+    """
+    try:
+        response_type = negotiate(accept)
+        predictions = predict(decode_features(body, content_type))
+        return encode_predictions(predictions, response_type), response_type
+    except RequestError as error:
+        if context is None:
+            raise
+        log.warning("invocation answered %d: %s", error.status, error.message)
+        context.set_response_status(code=error.status, phrase=error.phrase)
+        return error.message.encode("utf-8"), TEXT
 
 
 def _csv_rows(text: str) -> np.ndarray:

@@ -1,8 +1,10 @@
 """The HTTP half of the hosting contract: a WSGI application around inference handler hooks.
 
-A handler is a module with the SageMaker inference toolkit's hooks, ``model_fn(model_dir)``,
-``input_fn(body, content_type)``, ``predict_fn(data, model)`` and ``output_fn(prediction,
-accept)``, so the same ``inference.py`` runs here and in AWS's PyTorch inference containers.
+A handler is a module with the SageMaker inference toolkit's hooks, so the same ``inference.py``
+runs here and in AWS's PyTorch inference containers: ``model_fn(model_dir)`` and either
+``transform_fn(model, body, content_type, accept)`` or the three steps ``input_fn(body,
+content_type)``, ``predict_fn(data, model)`` and ``output_fn(prediction, accept)``, as the
+toolkit's Transformer takes them.
 
 Routes: ``GET /ping`` answers 200 (the app exists only once the model is loaded);
 ``POST /invocations`` answers the prediction, or 4xx with a plain-text message for a request the
@@ -30,7 +32,7 @@ DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024
 #: sending it can read the 413 (the server drains any rest before the connection's next request).
 _DRAIN_FACTOR = 4
 _CHUNK = 1 << 16
-HOOKS = ("model_fn", "input_fn", "predict_fn", "output_fn")
+STEP_HOOKS = ("input_fn", "predict_fn", "output_fn")
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 log = logging.getLogger(__name__)
@@ -50,10 +52,21 @@ def load_handler(path: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # as an import would: dataclasses and pickling look it up
     spec.loader.exec_module(module)
-    missing = [hook for hook in HOOKS if not callable(getattr(module, hook, None))]
+    steps = [hook for hook in STEP_HOOKS if _has(module, hook)]
+    if _has(module, "transform_fn") and steps:
+        raise AttributeError(  # the toolkit refuses this pair too
+            f"inference handler {path} defines transform_fn and {', '.join(steps)}; "
+            "define transform_fn or the three steps, not both"
+        )
+    needed = ("model_fn", *(() if _has(module, "transform_fn") else STEP_HOOKS))
+    missing = [hook for hook in needed if not _has(module, hook)]
     if missing:
         raise AttributeError(f"inference handler {path} does not define {', '.join(missing)}")
     return module
+
+
+def _has(module: ModuleType, hook: str) -> bool:
+    return callable(getattr(module, hook, None))
 
 
 class InvocationsApp:
@@ -84,9 +97,7 @@ class InvocationsApp:
         try:
             accept = negotiate(environ.get("HTTP_ACCEPT"), self.default_accept)
             body = self._read_body(environ)
-            data = self.handler.input_fn(body, environ.get("CONTENT_TYPE"))
-            prediction = self.handler.predict_fn(data, self.model)
-            response = self.handler.output_fn(prediction, accept)
+            response, content_type = self._transform(body, environ.get("CONTENT_TYPE"), accept)
         except RequestError as error:
             log.warning("invocation answered %d: %s", error.status, error.message)
             return _respond(start_response, error.status, error.message)
@@ -95,7 +106,21 @@ class InvocationsApp:
             return _respond(
                 start_response, 500, f"prediction failed: {type(error).__name__}: {error}"
             )
-        return _respond(start_response, 200, response, content_type=accept)
+        return _respond(start_response, 200, response, content_type=content_type)
+
+    def _transform(
+        self, body: bytes, content_type: str | None, accept: str
+    ) -> tuple[bytes | str, str]:
+        """The handler's answer and its content type, as the toolkit's Transformer gets them."""
+        if _has(self.handler, "transform_fn"):
+            result = self.handler.transform_fn(self.model, body, content_type, accept)
+        else:
+            data = self.handler.input_fn(body, content_type)
+            prediction = self.handler.predict_fn(data, self.model)
+            result = self.handler.output_fn(prediction, accept)
+        if isinstance(result, tuple):  # (body, content type), as the toolkit accepts it
+            return result[0], result[1]
+        return result, accept
 
     def _read_body(self, environ: dict[str, Any]) -> bytes:
         stream = environ["wsgi.input"]
@@ -106,8 +131,6 @@ class InvocationsApp:
         body: bytes = stream.read(self.max_body_bytes + 1)
         if len(body) > self.max_body_bytes:
             raise RequestError(413, self._too_large(f"over {self.max_body_bytes} bytes"))
-        if not body.strip():
-            raise RequestError(400, "the request body is empty; send rows of features")
         return body
 
     def _too_large(self, size: str) -> str:
