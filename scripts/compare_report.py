@@ -191,12 +191,17 @@ def verdict(
     b_cost = builtin.billable_seconds if billed else builtin.training_seconds
     c_cost = custom.billable_seconds if billed else custom.training_seconds
     what = "billable seconds" if billed else "training wall seconds, local CPU"
+    where = (
+        f"; instances {builtin.instance_type} vs {custom.instance_type}, whose prices differ"
+        if billed and builtin.instance_type != custom.instance_type
+        else ""
+    )
     lines.append(
         {
             "criterion": "cost: training",
             "winner": _compare(b_cost, c_cost, lower_better=True, margin=0.1, relative=True),
             "evidence": f"{what}: built-in {_num(b_cost, 1)}, custom {_num(c_cost, 1)}"
-            " (tie within 10%)",
+            f" (tie within 10%){where}",
         }
     )
     b_instances = endpoint_instances(builtin.latency, request_rate)

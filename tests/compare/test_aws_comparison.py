@@ -39,6 +39,7 @@ def execution_arn(name: str) -> str:
 def training_job(
     role: str, metrics: dict[str, float], training: int, billable: int
 ) -> dict[str, Any]:
+    instance = "ml.m5.large" if role == "built-in" else "ml.m5.xlarge"
     name = JOBS[role]
     return {
         "TrainingJobName": name,
@@ -47,7 +48,7 @@ def training_job(
         "TrainingJobStatus": "Completed",
         "SecondaryStatus": "Completed",
         "AlgorithmSpecification": {"TrainingInputMode": "File"},
-        "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 30},
+        "ResourceConfig": {"InstanceType": instance, "InstanceCount": 1, "VolumeSizeInGB": 30},
         "StoppingCondition": {"MaxRuntimeInSeconds": 1800},
         "CreationTime": WHEN,
         "FinalMetricDataList": [
@@ -212,6 +213,7 @@ def test_both_pipelines_run_on_the_same_data_and_the_report_uses_their_jobs(
     assert "built-in 0.8800, custom 0.9000" in verdict["accuracy"]["evidence"]
     assert verdict["cost: training"]["winner"] == "built-in"
     assert "billable seconds: built-in 120.0, custom 400.0" in verdict["cost: training"]["evidence"]
+    assert "instances ml.m5.large vs ml.m5.xlarge" in verdict["cost: training"]["evidence"]
     assert verdict["cost: serving"]["winner"] == "not measured"
     text = render_markdown(report)
     assert "| spot savings | 60% | 0% |" in text
