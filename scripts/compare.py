@@ -146,15 +146,35 @@ def missing_packages() -> list[str]:
     return [name for name in NEEDED_PACKAGES if importlib.util.find_spec(name) is None]
 
 
+def problem_for(definition: TrainingConfig, name: str) -> tuple[str, int]:
+    """The built-in definition's task as the number of classes it predicts; refuses regression.
+
+    XGBoost says it with ``objective`` (and ``num_class``), linear-learner with ``predictor_type``
+    (and ``num_classes``); other algorithms are taken as two-class classifiers.
+    """
+    hyperparameters = definition.hyperparameters
+    if definition.algorithm == "xgboost":
+        task = str(hyperparameters.get("objective", "reg:squarederror"))
+        regression = problem_of(task) == "regression"
+        classes = 2 if task.startswith("binary:") else int(str(hyperparameters.get("num_class", 0)))
+    else:
+        task = str(hyperparameters.get("predictor_type", "binary_classifier"))
+        regression = task == "regressor"
+        classes = (
+            2 if task == "binary_classifier" else int(str(hyperparameters.get("num_classes", 0)))
+        )
+    if regression:
+        raise CompareError(
+            f"built-in {name!r} is a regressor ({task}), but the custom models in "
+            "training_code/ are classifiers: there is nothing to compare it with"
+        )
+    return "classification", classes
+
+
 def classify(table: Table, definition: TrainingConfig, name: str) -> tuple[str, int]:
     """The problem (classification or regression) and its class count, checked against labels."""
-    objective = str(definition.hyperparameters.get("objective", "reg:squarederror"))
-    kind = problem_of(objective)
-    if kind == "regression":
-        raise CompareError(
-            f"built-in {name!r} has the regression objective {objective}, but the custom models "
-            "in training_code/ are classifiers: there is nothing to compare them with"
-        )
+    kind, num_class = problem_for(definition, name)
+    objective = str(definition.hyperparameters.get("objective"))
     labels = table.labels
     if np.any(labels < 0) or np.any(labels != np.round(labels)):
         raise CompareError(
@@ -169,7 +189,6 @@ def classify(table: Table, definition: TrainingConfig, name: str) -> tuple[str, 
                 f"num_class {largest + 1}"
             )
         return kind, 2
-    num_class = int(str(definition.hyperparameters.get("num_class", 0)))
     if largest >= num_class:
         raise CompareError(
             f"DATA {table.source} has labels 0..{largest}, but {name!r} sets num_class "
@@ -273,11 +292,7 @@ def run_on_aws(
     refuse_emulator()
     builtin_name, custom_name = names
     builtin, custom = config.training[builtin_name], config.training[custom_name]
-    objective = str(builtin.hyperparameters.get("objective", "reg:squarederror"))
-    kind = problem_of(objective)
-    num_classes = (
-        0 if kind == "regression" else int(str(builtin.hyperparameters.get("num_class", 2)))
-    )
+    kind, num_classes = problem_for(builtin, builtin_name)
     prefix = None if args.data == SAMPLE else args.data
     channels = channels_for(prefix)
     session = boto3.session.Session()

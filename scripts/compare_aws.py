@@ -29,6 +29,9 @@ METRICS: Mapping[str, tuple[str, Callable[[float], float]]] = {
     "validation:logloss": ("log_loss", float),
     "validation:mlogloss": ("log_loss", float),
     "validation:rmse": ("rmse", float),
+    # linear-learner's
+    "validation:binary_classification_accuracy": ("accuracy", float),
+    "validation:multiclass_accuracy": ("accuracy", float),
     # the custom code's metric_definitions.json: cross-entropy is the log loss
     "validation:accuracy": ("accuracy", float),
     "validation:loss": ("log_loss", float),

@@ -43,7 +43,7 @@ class Measurement:
     """How latency is sampled: requests of one row, and requests of ``batch_rows`` rows."""
 
     single_requests: int = 50
-    batch_requests: int = 5
+    batch_requests: int = 20
     batch_rows: int = 100
 
 

@@ -117,6 +117,18 @@ def test_a_builtin_hyperparameter_the_catalog_refuses(
     assert "max_depth" in message
 
 
+def test_a_regression_builtin_has_no_custom_counterpart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dev = (REPO_ROOT / "config" / "dev.yaml").read_text(encoding="utf-8")
+    regression = dev.replace('objective: "binary:logistic"', 'objective: "reg:squarederror"', 1)
+    regression = regression.replace("      eval_metric: auc\n", "      eval_metric: rmse\n", 1)
+    config = write(tmp_path / "dev.yaml", regression)
+    message = run(capsys, "--config", str(config), "--out", str(tmp_path / "out"))
+    assert "'churn-xgboost' is a regressor (reg:squarederror)" in message
+    assert "the custom models in training_code/ are classifiers" in message
+
+
 def test_aws_against_the_emulator_says_what_it_cannot_do(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
