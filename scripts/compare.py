@@ -20,7 +20,7 @@ import argparse
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -80,13 +80,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--request-rate", type=float, default=10.0, help="requests/s to size an endpoint for"
     )
     parser.add_argument("--tie", type=float, default=0.005, help="metric difference called a tie")
-    parser.add_argument("--single-requests", type=int, default=50)
-    parser.add_argument("--batch-rows", type=int, default=100)
+    parser.add_argument("--single-requests", type=_at_least(2), default=50)
+    parser.add_argument("--batch-rows", type=_at_least(1), default=100)
     parser.add_argument(
         "--timeout", type=float, default=6 * 3600, help="seconds to follow AWS runs"
     )
     parser.add_argument("--poll", type=float, default=15.0, help="seconds between AWS checks")
     return parser.parse_args(argv)
+
+
+def _at_least(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is less than {minimum}")
+        return value
+
+    return parse
 
 
 def choose(

@@ -151,7 +151,13 @@ def _sample(path: Path) -> None:
 
 
 def _breast_cancer(path: Path) -> None:
-    from sklearn.datasets import load_breast_cancer
+    try:
+        from sklearn.datasets import load_breast_cancer
+    except ImportError:
+        raise CompareError(
+            "the breast-cancer table ships with scikit-learn, which is not installed: "
+            "run `make install`"
+        ) from None
 
     dataset = load_breast_cancer()
     write_csv(path, dataset.data, dataset.target)
