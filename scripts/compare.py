@@ -49,7 +49,8 @@ from constructs_lib.builtin_algorithms.problems import unknown_name_message  # n
 
 #: Built-in algorithms whose container is built on an open-source library this can run.
 OPEN_SOURCE = {"xgboost": "xgboost"}
-NEEDED_PACKAGES = ("xgboost", "matplotlib", "sklearn")
+#: What each target imports beyond the app's requirements (requirements/training.in pins them).
+NEEDED_PACKAGES = {"local": ("xgboost", "sklearn", "matplotlib"), "aws": ("matplotlib",)}
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -153,10 +154,16 @@ def require_open_source(name: str, definition: TrainingConfig) -> None:
         )
 
 
-def missing_packages() -> list[str]:
+def require_packages(target: str) -> None:
+    """Say which pinned packages are missing before anything runs (or is billed)."""
     import importlib.util
 
-    return [name for name in NEEDED_PACKAGES if importlib.util.find_spec(name) is None]
+    missing = [name for name in NEEDED_PACKAGES[target] if importlib.util.find_spec(name) is None]
+    if missing:
+        raise CompareError(
+            f"the comparison needs {', '.join(missing)} (pinned in requirements/training.in): "
+            "run `make install` after `make lock`"
+        )
 
 
 def problem_for(definition: TrainingConfig, name: str) -> tuple[str, int]:
@@ -217,11 +224,10 @@ def load_table(data: str, scratch: Path) -> Table:
         table = read_table(path)
         return Table(table.features, table.labels, data)
     if data.startswith("s3://"):
-        import boto3
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            return read_s3_table(data, boto3.session.Session().client("s3"))
+            return read_s3_table(data, aws_session().client("s3"))
         except (BotoCoreError, ClientError) as error:
             raise CompareError(f"DATA {data}: AWS refused the request: {error}") from None
     return read_table(Path(data))
@@ -256,12 +262,7 @@ def run_local(
         table = load_table(args.data, scratch)
         kind, num_classes = classify(table, builtin, builtin_name)
         data = split(table, scratch / "data", args.validation_fraction, args.seed)
-        missing = missing_packages()
-        if missing:
-            raise CompareError(
-                f"the local comparison needs {', '.join(missing)} (pinned in "
-                "requirements/training.in): run `make install` after `make lock`"
-            )
+        require_packages("local")
         print(
             f"[1/3] data: {table.source}, {data.train_rows} train / {len(data.validation)} "
             f"validation rows",
@@ -295,20 +296,27 @@ def run_local(
     )
 
 
+def aws_session() -> Any:
+    """The standard AWS configuration: your credentials, region and profile."""
+    import boto3
+
+    return boto3.session.Session()
+
+
 def run_on_aws(
     args: argparse.Namespace, config: StageConfig, names: tuple[str, str]
 ) -> dict[str, Any]:
-    import boto3
     from compare_aws import channels_for, refuse_emulator, run_both, side_result
     from compare_local import owned_code_lines
 
     refuse_emulator()
+    require_packages("aws")
     builtin_name, custom_name = names
     builtin, custom = config.training[builtin_name], config.training[custom_name]
     kind, num_classes = problem_for(builtin, builtin_name)
     prefix = None if args.data == SAMPLE else args.data
     channels = channels_for(prefix)
-    session = boto3.session.Session()
+    session = aws_session()
     jobs = run_both(
         session,
         args.stage,

@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
+import compare
 import pytest
 from botocore.stub import Stubber
+from compare import main
 from compare_aws import channels_for, run_both, side_result
 from compare_data import CompareError
 from compare_report import build_report, render_markdown
@@ -223,3 +226,25 @@ def test_both_pipelines_run_on_the_same_data_and_the_report_uses_their_jobs(
 def test_an_s3_prefix_without_a_trailing_slash_is_refused() -> None:
     with pytest.raises(CompareError, match="give an S3 prefix ending in '/'"):
         channels_for("s3://bucket/datasets/churn")
+
+
+def test_make_compare_target_aws_writes_the_report_and_the_plot(
+    clients: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The command as a user runs it, from the config's definitions to report.json."""
+    pytest.importorskip("matplotlib")
+    monkeypatch.setattr(compare, "aws_session", lambda: StubSession(clients))
+    out = tmp_path / "out"
+    assert main(["--target", "aws", "--data", DATA, "--out", str(out), "--poll", "0"]) == 0
+    printed = capsys.readouterr().out
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["builtin"]["name"] == "churn-xgboost"
+    assert report["custom"]["name"] == "churn-pytorch"
+    assert report["builtin"]["billable_seconds"] == 120
+    assert report["custom"]["owned_code_lines"] > 100
+    assert (out / "comparison.png").read_bytes()[:4] == b"\x89PNG"
+    assert f"Data: {DATA}: its train/ and validation/ channels, 2-class classification" in printed
+    assert "| accuracy | custom |" in printed
