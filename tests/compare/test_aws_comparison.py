@@ -6,6 +6,7 @@ the order the real calls happen; the emulator cannot stand in because it never r
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -228,6 +229,10 @@ def test_an_s3_prefix_without_a_trailing_slash_is_refused() -> None:
         channels_for("s3://bucket/datasets/churn")
 
 
+@pytest.mark.skipif(
+    importlib.util.find_spec("matplotlib") is None,
+    reason="matplotlib (requirements/training.in) is not installed",
+)
 def test_make_compare_target_aws_writes_the_report_and_the_plot(
     clients: dict[str, Any],
     monkeypatch: pytest.MonkeyPatch,
@@ -235,7 +240,6 @@ def test_make_compare_target_aws_writes_the_report_and_the_plot(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The command as a user runs it, from the config's definitions to report.json."""
-    pytest.importorskip("matplotlib")
     monkeypatch.setattr(compare, "aws_session", lambda: StubSession(clients))
     out = tmp_path / "out"
     assert main(["--target", "aws", "--data", DATA, "--out", str(out), "--poll", "0"]) == 0
