@@ -9,6 +9,8 @@
 #   make invoke NAME=churn-xgboost [STAGE=Dev]  send a sample request to an endpoint
 #   make batch NAME=churn-xgboost [STAGE=Dev] [INPUT=s3://.../]  run a batch transform, follow it
 #   make baseline NAME=churn-xgboost DATASET=s3://.../ ROLE=arn:... [STAGE=Dev]  suggest a data-quality baseline
+#   make compare [DATA=file.csv|s3://.../] [BUILTIN=churn-xgboost] [CUSTOM=churn-pytorch] [TARGET=aws]
+#                 built-in algorithm versus custom model on the same data (docs/choosing.md)
 #   make lock     re-pin requirements.txt from requirements/*.in (after editing those)
 #   make dist     build constructs_lib's wheel and sdist into dist/
 #   make docs     HTML API reference into docs/api/ (pdoc)
@@ -28,7 +30,7 @@ NODE_DIR := $(VENV)/node/bin
 export PATH := $(abspath $(NODE_DIR)):$(abspath $(VENV))/bin:$(PATH)
 export SAGEMAKER_SUPPRESS_V2_WARNING := 1
 
-.PHONY: benchmark help install deploy destroy diff synth train invoke batch baseline test lint lock dist docs diagram clean
+.PHONY: benchmark help install deploy destroy diff synth train invoke batch baseline compare test lint lock dist docs diagram clean
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -69,6 +71,11 @@ batch: install
 
 baseline: install
 	$(PY) -m scripts.baseline $(NAME) --stage $(or $(STAGE),Dev) --dataset $(DATASET) --role-arn $(ROLE) $(if $(NO_HEADER),--no-header) --wait
+
+compare: install
+	$(PY) scripts/compare.py --stage $(or $(STAGE),Dev) $(if $(DATA),--data $(DATA)) \
+		$(if $(BUILTIN),--builtin $(BUILTIN)) $(if $(CUSTOM),--custom $(CUSTOM)) \
+		$(if $(TARGET),--target $(TARGET)) $(ARGS)
 
 lint: install
 	ruff check .
