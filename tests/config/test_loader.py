@@ -219,3 +219,87 @@ def test_nested_aliases_are_visited_once(tmp_path: Path) -> None:
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"dev\.yaml: file not found$"):
         load_all(tmp_path)
+
+
+TRAINING = """\
+training:
+  churn:
+    algorithm: xgboost
+    instance_type: ml.m5.large
+    max_runtime_minutes: 30
+    hyperparameters: {num_round: 10}
+    channels:
+      train: {prefix: a/}
+"""
+
+
+def test_merge_keys_and_anchors_hold_shared_settings(tmp_path: Path) -> None:
+    text = VALID + (
+        "x-storage: &storage\n"
+        "  noncurrent_version_expiration_days: 7\n"
+        "  access_log_expiration_days: 30\n"
+        "storage:\n"
+        "  <<: *storage\n"
+        "  access_log_expiration_days: 60\n"  # a key written beside the merge overrides it
+        "x-channel: &channel {prefix: a/}\n"
+        "training:\n"
+        "  churn:\n"
+        "    algorithm: xgboost\n"
+        "    instance_type: ml.m5.large\n"
+        "    hyperparameters: {num_round: 10}\n"
+        "    channels: {train: *channel, validation: *channel}\n"
+    )
+    config = _load(tmp_path, text)
+    assert config.storage.noncurrent_version_expiration_days == 7
+    assert config.storage.access_log_expiration_days == 60
+    assert config.training["churn"].channels["validation"].prefix == "a/"
+
+
+def test_a_merged_setting_is_located_where_it_is_written(tmp_path: Path) -> None:
+    text = (
+        VALID + "x-storage: &storage\n  access_log_expiration_days: 0\nstorage:\n  <<: *storage\n"
+    )
+    with pytest.raises(ConfigError) as raised:
+        _load(tmp_path, text)
+    assert str(raised.value) == (
+        f"{tmp_path / 'dev.yaml'}:5: storage.access_log_expiration_days: Input should be greater "
+        "than or equal to 1 (got 0)"
+    )
+
+
+def test_a_key_written_twice_beside_a_merge_is_still_a_duplicate(tmp_path: Path) -> None:
+    text = (
+        VALID
+        + "x-s: &s {access_log_expiration_days: 5}\nstorage:\n  <<: *s\n"
+        + ("  access_log_expiration_days: 6\n  access_log_expiration_days: 7\n")
+    )
+    with pytest.raises(ConfigError, match=r":8: storage.access_log_expiration_days: duplicate"):
+        _load(tmp_path, text)
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [("30", 30), ('"30"', 30), ("'30'", 30), ('" 30 "', 30)],
+)
+def test_numbers_may_be_quoted(tmp_path: Path, written: str, expected: int) -> None:
+    config = _load(
+        tmp_path,
+        VALID + TRAINING.replace("max_runtime_minutes: 30", f"max_runtime_minutes: {written}"),
+    )
+    assert config.training["churn"].max_runtime_minutes == expected
+
+
+def test_a_quoted_fraction_is_not_a_whole_number(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        _load(
+            tmp_path,
+            VALID + TRAINING.replace("max_runtime_minutes: 30", 'max_runtime_minutes: "2.5"'),
+        )
+    assert str(raised.value).endswith(
+        "training.churn.max_runtime_minutes: Input should be a valid integer (got '2.5')"
+    )
+
+
+def test_text_stays_text_where_the_schema_wants_text(tmp_path: Path) -> None:
+    config = _load(tmp_path, VALID + 'tags: {cost-center: "1234"}\n')
+    assert config.tags == {"cost-center": "1234"}
