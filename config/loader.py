@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 import yaml
 from pydantic import BaseModel, StringConstraints, ValidationError
@@ -44,17 +44,22 @@ class ConfigError(Exception):
 Location = tuple[str | int, ...]
 
 
-class _LineTrackingLoader(yaml.SafeLoader):
-    """A safe YAML loader that rejects duplicate keys and remembers where each key was written."""
+class _LineTracking:
+    """Mixin for a safe YAML loader: rejects duplicate keys, resolves merge keys and remembers
+    where each key was written."""
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.key_lines: dict[Location, int] = {}
-        self._visited: set[int] = set()
+    key_lines: dict[Location, int]
+    _visited: set[int]
+
+    if TYPE_CHECKING:  # provided by the loader the mixin is combined with
+
+        def flatten_mapping(self, node: yaml.MappingNode) -> None: ...
+        def construct_object(self, node: yaml.Node, deep: bool = False) -> Any: ...
 
     def construct_document(self, node: yaml.Node) -> Any:
+        self.key_lines, self._visited = {}, set()
         self._record_lines(node, ())
-        return super().construct_document(node)
+        return super().construct_document(node)  # type: ignore[misc]
 
     def _record_lines(self, node: yaml.Node, location: Location) -> None:
         # An alias is the same node object again: visit it once, or nested aliases expand
@@ -122,6 +127,37 @@ class _LineTrackingLoader(yaml.SafeLoader):
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
+class _LineTrackingLoader(_LineTracking, yaml.SafeLoader):
+    """The pure-Python loader: its error messages are the same in every build of PyYAML."""
+
+
+#: libyaml's parser when this PyYAML build has it, else the pure-Python one.
+_FAST_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _FastLineTrackingLoader(_LineTracking, _FAST_SAFE_LOADER):  # type: ignore[misc,valid-type]
+    """The same on libyaml when PyYAML has it (several times faster); on an error the file is
+    read again with `_LineTrackingLoader`, so that every build reports it in the same words."""
+
+
+def _parse(text: str) -> tuple[Any, dict[Location, int]]:
+    """The document and where each key is written. Raises yaml.YAMLError or ConfigError."""
+    try:
+        return _parse_with(_FastLineTrackingLoader, text)
+    except yaml.YAMLError:
+        return _parse_with(_LineTrackingLoader, text)
+
+
+def _parse_with(
+    loader_class: type[_LineTrackingLoader] | type[_FastLineTrackingLoader], text: str
+) -> tuple[Any, dict[Location, int]]:
+    loader = loader_class(text)
+    try:
+        return loader.get_single_data(), loader.key_lines
+    finally:
+        loader.dispose()
+
+
 def load_stage_config(path: Path, *, stage_id: str | None = None) -> StageConfig:
     """Read one environment file and validate it against the schema.
 
@@ -171,9 +207,7 @@ def _load(path: Path) -> tuple[StageConfig, Mapping[Location, int]]:
         raise ConfigError(_encoding_error(display, path.read_bytes(), error)) from None
 
     try:
-        loader = _LineTrackingLoader(text)
-        document = loader.get_single_data()
-        loader.dispose()
+        document, key_lines = _parse(text)
     except ConfigError as error:
         raise ConfigError(f"{display}:{error}") from None
     except yaml.MarkedYAMLError as error:
@@ -197,16 +231,15 @@ def _load(path: Path) -> tuple[StageConfig, Mapping[Location, int]]:
     try:
         config = StageConfig.model_validate(document)
     except ValidationError as error:
-        raise ConfigError(_format_errors(display, error, loader.key_lines)) from None
+        raise ConfigError(_format_errors(display, error, key_lines)) from None
     problems = catalog_problems(config)
     if problems:
         raise ConfigError(
             "\n".join(
-                _located(display, location, message, loader.key_lines)
-                for location, message in problems
+                _located(display, location, message, key_lines) for location, message in problems
             )
         )
-    return config, loader.key_lines
+    return config, key_lines
 
 
 def _encoding_error(display: str, data: bytes, error: UnicodeDecodeError) -> str:
