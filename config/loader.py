@@ -56,8 +56,12 @@ class _LineTracking:
         def flatten_mapping(self, node: yaml.MappingNode) -> None: ...
         def construct_object(self, node: yaml.Node, deep: bool = False) -> Any: ...
 
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)  # type: ignore[call-arg]
+        self.key_lines = {}
+        self._visited = set()
+
     def construct_document(self, node: yaml.Node) -> Any:
-        self.key_lines, self._visited = {}, set()
         self._record_lines(node, ())
         return super().construct_document(node)  # type: ignore[misc]
 
