@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from types import UnionType
@@ -238,11 +238,18 @@ def _load(path: Path) -> tuple[StageConfig, Mapping[Location, int]]:
         raise ConfigError(_format_errors(display, error, key_lines)) from None
     problems = catalog_problems(config)
     if problems:
-        raise ConfigError(
-            "\n".join(
-                _located(display, location, message, key_lines) for location, message in problems
-            )
+        # The first in the file: one mistake can break several rules.
+        # A misspelled name's "did you mean 'x'?" also says that x is missing.
+        meant = {
+            hint
+            for _, message in problems
+            for hint in re.findall(r"did you mean '([^']+)'", message)
+        }
+        problems = [p for p in problems if str(p[0][-1]) not in meant or "did you mean" in p[1]]
+        location, message = min(
+            problems, key=lambda problem: _nearest_line(problem[0], key_lines) or 0
         )
+        raise ConfigError(_located(display, location, message, key_lines))
     return config, key_lines
 
 
@@ -359,9 +366,12 @@ def load_all(config_dir: Path) -> dict[str, StageConfig]:
 
 
 def _format_errors(display: str, error: ValidationError, key_lines: Mapping[Location, int]) -> str:
+    """The first problem in the file, located: one mistake often breaks several rules (a deleted
+    heading makes its settings unknown and its section missing), and the first says where."""
     details = error.errors(include_url=False)
-    misspelled = _misspelled_settings(details)
-    lines: list[str] = []
+    suggestions = _suggestions(details)
+    misspelled = {(*location[:-1], name) for location, name in suggestions.items()}
+    found: list[tuple[int, str]] = []
     for detail in details:
         location: Location = tuple(detail["loc"])
         if detail["type"] == "missing" and location in misspelled:
@@ -369,23 +379,68 @@ def _format_errors(display: str, error: ValidationError, key_lines: Mapping[Loca
         field = (detail.get("ctx") or {}).get("field")
         if isinstance(field, str):
             location = location + tuple(field.split("."))
-        line = _located(display, location, _describe(detail), key_lines)
-        if line not in lines:
-            lines.append(line)
-    return "\n".join(lines)
+        written = _written_prefix(location, key_lines)
+        if detail["type"] == "extra_forbidden":
+            message = _unknown_setting(location, suggestions.get(location))
+        elif _is_union_member(location, written):
+            # pydantic tried each type of a union (int, float, str...): say it once, plainly.
+            location = written
+            message = f"not a value this setting takes (got {_yaml_kind(detail.get('input'))})"
+        else:
+            message = _describe(detail)
+        found.append(
+            (
+                _nearest_line(location, key_lines) or 0,
+                _located(display, location, message, key_lines),
+            )
+        )
+    return min(found)[1]
 
 
-def _misspelled_settings(details: Iterable[Mapping[str, Any]]) -> set[Location]:
-    """Locations of required settings that an unknown key in the same section is a misspelling
-    of: one mistake, reported once, as the unknown key."""
-    found: set[Location] = set()
-    for detail in details:
-        if detail["type"] != "extra_forbidden":
-            continue
-        location = tuple(detail["loc"])
-        suggestion = _suggestion(location)
+def _is_union_member(location: Location, written: Location) -> bool:
+    """Whether `location` goes past the written key into a union member pydantic tried
+    (`hyperparameters.epochs.int`), not into a section's own setting."""
+    extra = location[len(written) :]
+    if not extra or extra == (DICT_KEY,):
+        return False
+    model = _model_at(written)
+    return model is None or str(extra[0]) not in model.model_fields
+
+
+def _yaml_kind(value: Any) -> str:
+    """What YAML made of a value, in the file's terms."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return repr(value)
+
+
+def _written_prefix(location: Location, key_lines: Mapping[Location, int]) -> Location:
+    """The longest start of `location` that the file writes (a key or a list item)."""
+    for depth in range(len(location), 0, -1):
+        if location[:depth] in key_lines:
+            return location[:depth]
+    return ()
+
+
+def _suggestions(details: Sequence[Mapping[str, Any]]) -> dict[Location, str]:
+    """Unknown key location -> the setting it is most likely a misspelling of: the closest
+    name of its section, or the one required setting missing beside it."""
+    unknown = [tuple(d["loc"]) for d in details if d["type"] == "extra_forbidden"]
+    missing = [tuple(d["loc"]) for d in details if d["type"] == "missing"]
+    found: dict[Location, str] = {}
+    for location in unknown:
+        section = location[:-1]
+        suggestion = _closest_setting(location)
+        siblings = [u for u in unknown if u[:-1] == section]
+        absent = [m[-1] for m in missing if m[:-1] == section]
+        if suggestion is None and len(siblings) == 1 and len(absent) == 1:
+            suggestion = str(absent[0])
         if suggestion is not None:
-            found.add((*location[:-1], suggestion))
+            found[location] = suggestion
     return found
 
 
@@ -406,8 +461,6 @@ def _located(
 
 def _describe(detail: Mapping[str, Any]) -> str:
     kind = detail["type"]
-    if kind == "extra_forbidden":
-        return _unknown_setting(tuple(detail["loc"]))
     if kind == "missing":
         return "required setting is missing"
     message = str(detail["msg"])
@@ -426,10 +479,9 @@ def _describe(detail: Mapping[str, Any]) -> str:
     return message
 
 
-def _unknown_setting(location: Location) -> str:
+def _unknown_setting(location: Location, suggestion: str | None) -> str:
     """`unknown setting 'x'; did you mean 'y'?` (or what is allowed) for the key at `location`."""
     written = location[-1]
-    suggestion = _suggestion(location)
     if suggestion is not None:
         return f"unknown setting {written!r}; did you mean {suggestion!r}?"
     model = _model_at(location[:-1])
@@ -440,13 +492,16 @@ def _unknown_setting(location: Location) -> str:
     return f"unknown setting {written!r}; allowed here: {', '.join(model.model_fields)}"
 
 
-def _suggestion(location: Location) -> str | None:
-    """The setting of the section at `location[:-1]` that the key `location[-1]` resembles."""
+def _closest_setting(location: Location) -> str | None:
+    """The setting of the section at `location[:-1]` that the key `location[-1]` resembles,
+    ignoring case and '-' for '_'."""
     model = _model_at(location[:-1])
     if model is None:
         return None
-    close = difflib.get_close_matches(str(location[-1]), sorted(model.model_fields), n=1)
-    return close[0] if close else None
+    names = {name.lower(): name for name in model.model_fields}
+    written = str(location[-1]).lower().replace("-", "_")
+    close = difflib.get_close_matches(written, sorted(names), n=1)
+    return names[close[0]] if close else None
 
 
 def _model_at(location: Location) -> type[BaseModel] | None:

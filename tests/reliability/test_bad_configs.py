@@ -338,11 +338,8 @@ CASES = [
         "num_round: 50",
         "num_rounds: 50",
         "{file}:{line}: training.churn-xgboost.hyperparameters.num_rounds: xgboost has no "
-        "hyperparameter 'num_rounds'; did you mean 'num_round'?\n"
-        "{file}:{before}: training.churn-xgboost.hyperparameters.num_round: xgboost requires "
-        "hyperparameter 'num_round' (an integer >= 1)",
+        "hyperparameter 'num_rounds'; did you mean 'num_round'?",
         at="num_rounds:",
-        before="hyperparameters:",
     ),
     BadConfig(
         "missing-required-hyperparameter",
