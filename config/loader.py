@@ -283,7 +283,37 @@ def _syntax_error(display: str, text: str, error: yaml.MarkedYAMLError) -> str:
         # PyYAML splits some sentences: "expected a single document" / "but found another".
         problem = f"{error.context}, {problem}"
     where = f"{display}:{mark.line + 1}" if mark is not None else display
+    plain = next((words for start, words in _PLAIN_WORDS if problem.startswith(start)), None)
+    if plain:
+        problem = f"{plain} (the parser said: {problem})"
     return f"{where}: YAML syntax error: {problem}"
+
+
+#: What PyYAML's most frequent complaints mean in a settings file: (start of its words, ours).
+_PLAIN_WORDS = (
+    (
+        "mapping values are not allowed here",
+        "a ': ' inside a value starts a mapping here; quote the value, or put a line break "
+        "after the key's ':'",
+    ),
+    (
+        "expected <block end>, but found '<block mapping start>'",
+        "this line is indented further than the setting above it allows; line it up with the "
+        "keys beside it",
+    ),
+    (
+        "expected <block end>, but found",
+        "this line does not line up with the keys above it; check its indentation",
+    ),
+    (
+        "found character '\\t' that cannot start any token",
+        "a tab character: YAML indents with spaces only",
+    ),
+    (
+        "found undefined alias",
+        "an alias (*name) needs an anchor (&name) written above it",
+    ),
+)
 
 
 def _broken_construct(text: str, error: yaml.MarkedYAMLError) -> tuple[int, str] | None:

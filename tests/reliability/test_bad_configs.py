@@ -125,7 +125,8 @@ CASES = [
         "dev.yaml",
         "  project: sagemaker-iac",
         "\tproject: sagemaker-iac",
-        "{file}:{line}: YAML syntax error: found character '\\t' that cannot start any token",
+        "{file}:{line}: YAML syntax error: a tab character: YAML indents with spaces only (the "
+        "parser said: found character '\\t' that cannot start any token)",
         at="\tproject",
     ),
     BadConfig(
