@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from config import StageConfig
+from config import ENVIRONMENTS, ConfigError, StageConfig, load_stage_config
+from tests.config.mutations import Mutation, mutate
 from tests.conftest import REPO_ROOT, cdk_cli, meaningful_lines
 
 from .conftest import AppRunner
@@ -675,3 +676,41 @@ def test_bad_config_through_the_cdk_cli(case: BadConfig, tmp_path: Path) -> None
         f"{APP_COMMAND}: Subprocess exited with error {EXIT_CONFIGURATION_ERROR}",
     ]
     assert not [p for p in outdir.rglob("*") if p.is_file()], "synth left files in the output"
+
+
+#: Generated mistakes (tests/config/test_mutations.py tries thousands in-process) through the
+#: app as `cdk synth` runs it: the app prints exactly what the loader says, nothing else.
+APP_MUTATIONS = {
+    "misspelled-section": ("dev", Mutation("rename-key", 40, 2)),
+    "mapping-for-a-value": ("prod", Mutation("change-type", 60, 13)),
+    "unclosed-quote": ("dev", Mutation("break-yaml", 100, 2)),
+    "deleted-block": ("dev", Mutation("delete-block", 70, 0)),
+    "duplicated-key": ("prod", Mutation("duplicate", 30, 0)),
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "mutation"), list(APP_MUTATIONS.values()), ids=list(APP_MUTATIONS)
+)
+def test_generated_mistake_through_the_app(
+    name: str, mutation: Mutation, cli_app_environment: AppRunner, tmp_path: Path
+) -> None:
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    for file in ENVIRONMENT_FILES:
+        shutil.copy(CONFIG / file, config_dir / file)
+    path = config_dir / f"{name}.yaml"
+    changed = mutate(path.read_text(encoding="utf-8"), mutation)
+    assert isinstance(changed, str)
+    path.write_text(changed, encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_stage_config(path, stage_id=ENVIRONMENTS[name])
+    outdir = tmp_path / "cdk.out"
+
+    result = cli_app_environment.synth(config_dir, outdir)
+
+    assert result.returncode == EXIT_CONFIGURATION_ERROR, result.stderr[-3000:]
+    assert result.stdout == ""
+    assert result.stderr == f"Configuration error:\n{raised.value}\n"
+    assert "\n" not in str(raised.value)
+    assert sorted(outdir.rglob("*")) == [], "synth left files a deploy could pick up"
