@@ -4,12 +4,15 @@
 `cdk synth` runs this file (see cdk.json). Environment files are read from `config/` or from
 the folder given with `-c config_dir=PATH`. A configuration problem ends synth with one message
 naming the file, line and field, and exit status 2: no traceback, nothing written to cdk.out.
+An error raised while a stage is built from a loaded file is reported the same way, at the
+section being built; set SAGEMAKER_IAC_DEBUG=1 to see its traceback instead.
 A cdk-nag finding or a stack past a CloudFormation quota ends it with exit status 1.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,7 +21,8 @@ from typing import Any
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 
-from config import DEFAULT_CONFIG_DIR, ENVIRONMENTS, ConfigError, load_all
+from config import DEFAULT_CONFIG_DIR, ENVIRONMENTS, ConfigError, StageConfig, load_all
+from config.build_errors import located_build_error
 from constructs_lib.builtin_algorithms import sdk
 from stacks import SageMakerStage
 from stacks.cloudformation_limits import TemplateSize, cdk_quota_problems, quota_problems
@@ -33,6 +37,9 @@ SDK_ANSWERS = Path(__file__).resolve().parent / ".cache" / "sagemaker-sdk-answer
 #: warns. The templates are gated instead by the real cfn-lint, cdk-nag and checkov in the tests
 #: (tests/app/test_compliance.py, tests/reliability). Set True to see its warnings as well.
 BUILTIN_CLOUDFORMATION_VALIDATION = False
+#: Set this environment variable to 1 to see the traceback of an error raised while a stage is
+#: built (a bug in this project's code), instead of the located one-line message.
+DEBUG_VARIABLE = "SAGEMAKER_IAC_DEBUG"
 
 
 def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = None) -> App:
@@ -54,11 +61,26 @@ def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = Non
     config_dir = Path(app.node.try_get_context(CONFIG_DIR_CONTEXT) or DEFAULT_CONFIG_DIR)
     configs = load_all(config_dir)
     for name, stage_id in ENVIRONMENTS.items():
-        SageMakerStage(app, stage_id, config=configs[name])
+        build_stage(app, stage_id, configs[name], config_dir / f"{name}.yaml")
     Validations.of(app).add_plugins(
         AwsSolutionsChecks(app), HIPAASecurityChecks(app), NIST80053R5Checks(app)
     )
     return app
+
+
+def build_stage(app: App, stage_id: str, config: StageConfig, path: Path) -> SageMakerStage:
+    """One stage from its loaded environment file.
+
+    Raises:
+        ConfigError: anything raised while building it, as `file:line: section: message` at
+            the section of `path` being built (unless SAGEMAKER_IAC_DEBUG=1).
+    """
+    try:
+        return SageMakerStage(app, stage_id, config=config)
+    except Exception as error:
+        if os.environ.get(DEBUG_VARIABLE) == "1":
+            raise
+        raise ConfigError(located_build_error(error, config, path)) from error
 
 
 def main() -> int:

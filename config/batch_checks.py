@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from config.endpoint_checks import endpoint_problems
+from config.endpoint_checks import endpoint_problems, image_architecture_problem
 from config.schema import EndpointConfig
 
 if TYPE_CHECKING:
@@ -21,8 +21,15 @@ if TYPE_CHECKING:
 def batch_problems(batch: BatchTransformConfig, *, region: str) -> list[tuple[str, str]]:
     """(field, message) for what the model of a batch transform would be refused for."""
     as_endpoint = EndpointConfig(model=batch.model, instance_type=batch.instance_type)
-    return [
+    # The endpoint's hosting rules do not apply (transform instance types differ); its model's
+    # rules and the image architecture rule do.
+    problems = [
         (field, message)
         for field, message in endpoint_problems(as_endpoint, region=region)
         if field.startswith("model.")
     ]
+    if not problems and batch.model.algorithm is not None:
+        message = image_architecture_problem(batch.model.algorithm, batch.instance_type)
+        if message:
+            problems.append(("instance_type", message))
+    return problems

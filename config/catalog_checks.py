@@ -12,7 +12,12 @@ from __future__ import annotations
 from config.batch_checks import batch_problems
 from config.endpoint_checks import endpoint_problems
 from config.schema import StageConfig, TrainingConfig
-from constructs_lib.builtin_algorithms import validate_training, validate_tuning_range
+from constructs_lib.builtin_algorithms import (
+    get_algorithm,
+    validate_training,
+    validate_tuning_range,
+)
+from constructs_lib.builtin_algorithms.validation import spot_wait_problem
 from constructs_lib.framework_images import check_framework_image
 from constructs_lib.instance_types import validate_instance_type
 
@@ -60,6 +65,7 @@ def _training_problems(training: TrainingConfig, *, region: str) -> list[tuple[s
             tuned_hyperparameters=tuned,
         )
     ]
+    found = [_in_file_units(training, field, message) for field, message in found]
     if training.tuning and not found:
         for parameter, spec in training.tuning.ranges.items():
             found.extend(
@@ -74,6 +80,17 @@ def _training_problems(training: TrainingConfig, *, region: str) -> list[tuple[s
                 )
             )
     return found
+
+
+def _in_file_units(training: TrainingConfig, field: str, message: str) -> tuple[str, str]:
+    """A problem in the file's words: the library counts spot waits in seconds, the file in
+    minutes (spot.max_wait_minutes)."""
+    if field != "spot_max_wait_seconds" or training.spot is None or training.algorithm is None:
+        return field, message
+    in_minutes = spot_wait_problem(
+        get_algorithm(training.algorithm), training.spot.max_wait_minutes * 60, unit="minutes"
+    )
+    return "spot.max_wait_minutes", in_minutes or message
 
 
 def _framework_problems(

@@ -8,7 +8,8 @@ from config.schema import EndpointConfig
 from constructs_lib.builtin_algorithms import get_algorithm, sdk
 from constructs_lib.framework_images import check_framework_image
 from constructs_lib.serving import Autoscaling, ServerlessConfig
-from constructs_lib.serving.hosting import Hosting
+from constructs_lib.serving.hosting import Hosting, builtin_image_architecture_problem
+from constructs_lib.serving.model_source import model_package_region_problem
 
 if TYPE_CHECKING:  # config.schema imports the monitoring schema itself, part-way through
     from config.monitoring_schema import MonitoringConfig
@@ -25,6 +26,9 @@ def endpoint_problems(endpoint: EndpointConfig, *, region: str) -> list[tuple[st
 
 def _model_problems(endpoint: EndpointConfig, *, region: str) -> list[tuple[str, str]]:
     model = endpoint.model
+    if model.model_package_arn is not None:
+        problem = model_package_region_problem(model.model_package_arn, region)
+        return [("model.model_package_arn", problem)] if problem else []
     if model.algorithm is not None:
         try:
             algorithm = get_algorithm(model.algorithm)
@@ -33,6 +37,9 @@ def _model_problems(endpoint: EndpointConfig, *, region: str) -> list[tuple[str,
         message = algorithm.version_problem(model.version or algorithm.default_version)
         if message:
             return [("model.version", message)]
+        message = image_architecture_problem(model.algorithm, endpoint.instance_type)
+        if message:
+            return [("instance_type", message)]
     if model.framework is not None:
         problems = check_framework_image(
             model.framework,
@@ -43,6 +50,16 @@ def _model_problems(endpoint: EndpointConfig, *, region: str) -> list[tuple[str,
         )
         return [(f"model.{p.field}", p.message) for p in problems]
     return []
+
+
+def image_architecture_problem(algorithm: str, instance_type: str | None) -> str | None:
+    """The serving construct's rule: built-in algorithm images are x86_64 only."""
+    if instance_type is None:
+        return None
+    try:
+        return builtin_image_architecture_problem(algorithm, instance_type)
+    except ValueError:
+        return None  # a malformed name: the instance type's own check says so
 
 
 def _hosting_problems(endpoint: EndpointConfig) -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ from pydantic import Field, StringConstraints, model_validator
 # that point are imported by name; field_error (defined at the end) is used at run time.
 from config import schema
 from config.schema import Strict
+from constructs_lib.instance_types import validate_instance_type
 from constructs_lib.monitoring import (
     BiasMonitor,
     DataQualityMonitor,
@@ -25,6 +26,7 @@ from constructs_lib.monitoring import (
     MonitoringSchedule,
     schedule_expression_problem,
 )
+from constructs_lib.monitoring.options import alarm_metric_problem
 
 ArtifactKey = Annotated[
     str,
@@ -106,6 +108,14 @@ class ModelQualityConfig(_Scheduled):
     probability_threshold: float | None = Field(default=None, ge=0, le=1)
     baseline_constraints: ArtifactKey | None = None
     alarm: QualityAlarmConfig | None = None
+
+    @model_validator(mode="after")
+    def _published_metric(self) -> ModelQualityConfig:
+        if self.alarm is not None:
+            problem = alarm_metric_problem(self.problem_type, self.alarm.metric, name="metric")
+            if problem:
+                raise schema.field_error("alarm.metric", problem)
+        return self
 
     def monitor(self) -> ModelQualityMonitor:
         """The construct option."""
@@ -197,6 +207,9 @@ class MonitoringConfig(Strict):
 
     @model_validator(mode="after")
     def _something_to_monitor(self) -> MonitoringConfig:
+        problem = validate_instance_type(self.instance_type, "processing")
+        if problem:
+            raise schema.field_error("instance_type", problem)
         if not (self.data_quality or self.model_quality or self.bias or self.explainability):
             raise schema.field_error(
                 "data_quality",

@@ -7,12 +7,47 @@ typed values and never see raw YAML.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import re
+from collections.abc import Callable
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from config.autopilot_schema import AUTOPILOT_CHANNELS, NOT_FOR_AUTOPILOT, AutopilotConfig
+from constructs_lib.schedules import eventbridge_schedule_problem
+from constructs_lib.serving.options import (
+    TrafficShiftingType,
+    traffic_shifting_percent_problem,
+)
+
+
+def rule(problem: Callable[[str], str | None]) -> AfterValidator:
+    """A validator from a shared rule function: `problem(value)` says why a value is refused
+    (in the words the constructs use too), or None."""
+
+    def check(value: str) -> str:
+        message = problem(value)
+        if message:
+            raise PydanticCustomError("config_rule", message)
+        return value
+
+    return AfterValidator(check)
+
+
+def _reserved_tag_key_problem(key: str) -> str | None:
+    if key.lower().startswith("aws:"):
+        return "is reserved: tag keys starting with 'aws:' belong to AWS; choose another prefix"
+    return None
+
 
 AccountId = Annotated[
     str,
@@ -28,6 +63,7 @@ TagKey = Annotated[
     str,
     StringConstraints(min_length=1, max_length=128, pattern=r"^[\w .:/=+@-]+$"),
     Field(description="letters, digits, spaces and _ . : / = + @ - only"),
+    rule(_reserved_tag_key_problem),
 ]
 TagValue = Annotated[
     str,
@@ -36,10 +72,45 @@ TagValue = Annotated[
 ]
 
 
+#: Text that is a number as YAML users write it: "5", "0.5", "1e-3", "-2".
+_NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
+
+
 class Strict(BaseModel):
-    """Base for every section: unknown keys are errors, values are never coerced, models frozen."""
+    """Base for every section: unknown keys are errors, values are not coerced (but a quoted
+    number is a number where a number is expected), models frozen."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _quoted_numbers(cls, data: Any) -> Any:
+        """`"5"` where the setting is numeric reads as 5: YAML users quote numbers too."""
+        if not isinstance(data, dict):
+            return data
+        converted = dict(data)
+        for name, value in data.items():
+            field = cls.model_fields.get(name) if isinstance(name, str) else None
+            if field is None or not isinstance(value, str) or not _NUMBER.match(value.strip()):
+                continue
+            kinds = _member_types(field.annotation)
+            if str in kinds or bool in kinds:
+                continue
+            text = value.strip()
+            if int in kinds and re.fullmatch(r"[-+]?\d+", text):
+                converted[name] = int(text)
+            elif float in kinds:
+                converted[name] = float(text)
+        return converted
+
+
+def _member_types(annotation: Any) -> set[Any]:
+    """The plain types an annotation accepts: {int, NoneType} for `int | None`."""
+    if get_origin(annotation) is Annotated:
+        return _member_types(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        return set().union(*(_member_types(argument) for argument in get_args(annotation)))
+    return {annotation}
 
 
 class StorageConfig(Strict):
@@ -55,10 +126,11 @@ class StorageConfig(Strict):
 
 TrainingName = Annotated[
     str,
-    StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,22}$"),
+    StringConstraints(pattern=r"^[a-z]([a-z0-9-]{0,21}[a-z0-9])?$"),
     Field(
-        description="lower-case letters, digits and '-', starting with a letter, at most 23 "
-        "characters: it prefixes job names"
+        description="lower-case letters, digits and '-', starting with a letter and ending with "
+        "a letter or digit, at most 23 characters: it prefixes job, model and model package "
+        "group names"
     ),
 ]
 ChannelName = Annotated[
@@ -73,8 +145,8 @@ S3Prefix = Annotated[
 ]
 ScheduleExpression = Annotated[
     str,
-    StringConstraints(pattern=r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$"),
     Field(description="an EventBridge schedule: rate(N minutes|hours|days) or cron(...)"),
+    rule(eventbridge_schedule_problem),
 ]
 HyperparameterValue = int | float | bool | str | list[int | float | str]
 
@@ -295,9 +367,23 @@ class DeploymentConfig(Strict):
     """Blue/green updates that shift traffic step by step and roll back on the alarms."""
 
     traffic_shifting: Literal["canary", "linear", "all_at_once"] = "canary"
-    percent: int = Field(default=10, ge=1, le=99)
-    """Canary size, or each linear step, in percent of capacity."""
+    percent: int = 10
+    """Canary size (1 to 50), or each linear step (10 to 50), in percent of capacity."""
     wait_minutes: int = Field(default=10, ge=0, le=60)
+
+    @model_validator(mode="after")
+    def _percent_sagemaker_allows(self) -> DeploymentConfig:
+        if self.traffic_shifting == "all_at_once":
+            # The default percent does not apply; a written one is a mistake.
+            percent = self.percent if "percent" in self.model_fields_set else None
+            problem = traffic_shifting_percent_problem("ALL_AT_ONCE", percent, name="all_at_once")
+        else:
+            kind: TrafficShiftingType = "CANARY" if self.traffic_shifting == "canary" else "LINEAR"
+            name = f"a {self.traffic_shifting} percent"
+            problem = traffic_shifting_percent_problem(kind, self.percent, name=name)
+        if problem:
+            raise field_error("percent", problem)
+        return self
 
 
 class ServerlessSettings(Strict):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -39,6 +39,7 @@ from constructs_lib.nag import (
     acknowledge_wildcard_resources,
 )
 from constructs_lib.notifications import notify_failed_executions
+from constructs_lib.schedules import eventbridge_schedule_problem
 from constructs_lib.state_machine import logged_state_machine
 from constructs_lib.training_job import TrainingJob, training_job_request, tuning_job_request
 
@@ -475,6 +476,14 @@ class TrainingPipeline(Construct):
     def _add_triggers(self, schedule: events.Schedule | None, bucket: s3.IBucket | None) -> None:
         rules = []
         if schedule:
+            expression = schedule.expression_string
+            problem = (
+                None
+                if Token.is_unresolved(expression)
+                else eventbridge_schedule_problem(expression)
+            )
+            if problem:
+                raise ValueError(f"TrainingPipeline {self._job.name!r}: schedule: {problem}")
             rules.append(
                 events.Rule(
                     self,

@@ -8,6 +8,7 @@ caller (a config loader or a construct) decides how to report them, with file an
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from typing import Literal
 
 from constructs_lib.builtin_algorithms.algorithm import (
     MAX_SPOT_WAIT_WITHOUT_CHECKPOINTS,
@@ -345,18 +346,25 @@ def _check_channels(
 
 
 def _check_spot(algorithm: BuiltinAlgorithm, max_wait: int | None) -> Iterator[Problem]:
-    if (
-        max_wait is not None
-        and not algorithm.supports_checkpointing
-        and max_wait > MAX_SPOT_WAIT_WITHOUT_CHECKPOINTS
-    ):
-        yield Problem(
-            field="spot_max_wait_seconds",
-            message=(
-                f"{algorithm.name} does not checkpoint, so managed spot training allows a "
-                f"maximum wait of {MAX_SPOT_WAIT_WITHOUT_CHECKPOINTS} seconds; got {max_wait}"
-            ),
-        )
+    if max_wait is not None:
+        message = spot_wait_problem(algorithm, max_wait, unit="seconds")
+        if message:
+            yield Problem(field="spot_max_wait_seconds", message=message)
+
+
+def spot_wait_problem(
+    algorithm: BuiltinAlgorithm, max_wait_seconds: int, *, unit: Literal["seconds", "minutes"]
+) -> str | None:
+    """Why managed spot training refuses `max_wait_seconds` for `algorithm`, or None; the
+    message counts in `unit`, the caller's."""
+    limit = MAX_SPOT_WAIT_WITHOUT_CHECKPOINTS
+    if algorithm.supports_checkpointing or max_wait_seconds <= limit:
+        return None
+    divisor = 60 if unit == "minutes" else 1
+    return (
+        f"{algorithm.name} does not checkpoint, so managed spot training allows a maximum wait "
+        f"of {limit // divisor} {unit}; got {max_wait_seconds // divisor}"
+    )
 
 
 def _check_values(spec: HyperparameterSpec, label: str, values: Sequence[object]) -> Iterator[str]:

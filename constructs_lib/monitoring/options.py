@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Token
 
+from constructs_lib.instance_types import validate_instance_type
 from constructs_lib.monitoring.schedule import MonitoringSchedule
 
 ProblemType = Literal["BinaryClassification", "MulticlassClassification", "Regression"]
@@ -71,6 +72,13 @@ class MonitoringResources:
                 "MonitoringResources.instance_type must be a SageMaker instance type such as "
                 f"ml.m5.xlarge (got {self.instance_type!r})"
             )
+        problem = (
+            None
+            if Token.is_unresolved(self.instance_type)
+            else (validate_instance_type(self.instance_type, "processing"))
+        )
+        if problem:
+            raise ValueError(f"MonitoringResources.instance_type: {problem}")
         _between("MonitoringResources.instance_count", self.instance_count, 1, 100)
         _between("MonitoringResources.volume_size_gb", self.volume_size_gb, 1, 16384)
         if not self.max_runtime.is_unresolved():
@@ -79,6 +87,15 @@ class MonitoringResources:
                 raise ValueError(
                     f"MonitoringResources.max_runtime must be 1 to 3600 seconds (got {seconds:g})"
                 )
+
+
+def alarm_metric_problem(problem_type: str, metric: str, *, name: str) -> str | None:
+    """Why Model Monitor publishes no model-quality `metric` for `problem_type`, or None; the
+    message calls the setting `name` (the caller's word for it)."""
+    allowed = MODEL_QUALITY_METRICS.get(problem_type, ())
+    if metric in allowed:
+        return None
+    return f"{name} must be one of {', '.join(allowed)} for {problem_type} (got {metric!r})"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,12 +182,11 @@ class ModelQualityMonitor:
                 "a classification problem: where the prediction is in the response"
             )
         if self.alarm_metric is not None:
-            allowed = MODEL_QUALITY_METRICS[self.problem_type]
-            if self.alarm_metric not in allowed:
-                raise ValueError(
-                    f"ModelQualityMonitor.alarm_metric must be one of {', '.join(allowed)} for "
-                    f"{self.problem_type} (got {self.alarm_metric!r})"
-                )
+            problem = alarm_metric_problem(
+                self.problem_type, self.alarm_metric, name="ModelQualityMonitor.alarm_metric"
+            )
+            if problem:
+                raise ValueError(problem)
             if self.alarm_threshold is None:
                 raise ValueError(
                     "ModelQualityMonitor.alarm_threshold is required with alarm_metric"

@@ -159,9 +159,16 @@ def check_image_architecture(binding: ModelBinding, instance_type: str | None) -
     """Refuse a built-in algorithm (x86_64 images only) on a Graviton instance."""
     if binding.builtin_algorithm is None or instance_type is None:
         return
-    if parse_instance_type(instance_type).is_graviton:
-        raise ValueError(
-            f"model: the {binding.builtin_algorithm} image is x86_64 and cannot run on "
-            f"{instance_type} (Graviton, arm64); choose an x86 instance such as "
-            f"{DEFAULT_INSTANCE_TYPE}"
-        )
+    problem = builtin_image_architecture_problem(binding.builtin_algorithm, instance_type)
+    if problem:
+        raise ValueError(f"model: {problem}")
+
+
+def builtin_image_architecture_problem(algorithm: str, instance_type: str) -> str | None:
+    """Why a built-in `algorithm`'s image (x86_64 only) cannot run on `instance_type`, or None."""
+    if Token.is_unresolved(instance_type) or not parse_instance_type(instance_type).is_graviton:
+        return None
+    return (
+        f"the {algorithm} image is x86_64 and cannot run on {instance_type} (Graviton, arm64); "
+        f"choose an x86 instance such as {DEFAULT_INSTANCE_TYPE}"
+    )

@@ -319,6 +319,10 @@ class _ModelPackageSource(ModelSource):
     environment: _Environment
 
     def bind(self, scope: Construct) -> ModelBinding:
+        region = Stack.of(scope).region
+        problem = model_package_region_problem(self.model_package_arn, region)
+        if problem:
+            raise ValueError(f"model: {problem}")
         return ModelBinding(
             container=sagemaker.CfnModel.ContainerDefinitionProperty(
                 model_package_name=self.model_package_arn,
@@ -331,6 +335,22 @@ class _ModelPackageSource(ModelSource):
             ),
             keys=_bucket_keys(access.bucket for access in self.artifacts),
         )
+
+
+def model_package_region_problem(model_package_arn: str, region: str) -> str | None:
+    """Why a model in `region` cannot serve `model_package_arn`, or None. SageMaker creates
+    models only from packages in the model's own region (another account is fine, with the
+    group's resource policy)."""
+    if Token.is_unresolved(model_package_arn) or Token.is_unresolved(region):
+        return None
+    parts = model_package_arn.split(":")
+    package_region = parts[3] if len(parts) > 3 else ""
+    if package_region in ("", region):
+        return None
+    return (
+        f"the model package is in {package_region} but this model is in {region}: SageMaker "
+        f"serves a model package only in its own region; register the model in {region}"
+    )
 
 
 def _artifact_binding(

@@ -167,6 +167,27 @@ class EndpointAlarms:
 
 TrafficShiftingType = Literal["ALL_AT_ONCE", "CANARY", "LINEAR"]
 
+#: The share of capacity SageMaker shifts in one step, in percent: (lowest, highest).
+TRAFFIC_SHIFTING_PERCENT: dict[TrafficShiftingType, tuple[int, int]] = {
+    "CANARY": (1, 50),
+    "LINEAR": (10, 50),
+}
+
+
+def traffic_shifting_percent_problem(
+    kind: TrafficShiftingType, percent: int | None, *, name: str
+) -> str | None:
+    """Why SageMaker would refuse `percent` for a `kind` deployment, or None; the message
+    calls the setting `name` (the caller's word for it)."""
+    if kind not in TRAFFIC_SHIFTING_PERCENT:
+        return None if percent is None else f"{name} takes no percent"
+    low, high = TRAFFIC_SHIFTING_PERCENT[kind]
+    try:
+        _between(name, percent, low, high)
+    except ValueError as error:
+        return str(error)
+    return None
+
 
 @dataclass(frozen=True)
 class TrafficShifting:
@@ -185,12 +206,12 @@ class TrafficShifting:
 
     def __post_init__(self) -> None:
         name = {"CANARY": "canary", "LINEAR": "linear", "ALL_AT_ONCE": "all_at_once"}[self.type]
-        if self.type == "CANARY":
-            _between("TrafficShifting.canary percent", self.percent, 1, 50)
-        elif self.type == "LINEAR":
-            _between("TrafficShifting.linear step_percent", self.percent, 10, 50)
-        elif self.percent is not None:
-            raise ValueError("TrafficShifting.all_at_once takes no percent")
+        setting = {"CANARY": "percent", "LINEAR": "step_percent"}.get(self.type, "")
+        problem = traffic_shifting_percent_problem(
+            self.type, self.percent, name=f"TrafficShifting.{name} {setting}".rstrip()
+        )
+        if problem:
+            raise ValueError(problem)
         _seconds_between(f"TrafficShifting.{name} wait", self.wait, 0, 3600)
 
     @staticmethod

@@ -146,15 +146,15 @@ PREFIX = "must be a key prefix relative to the data bucket's datasets/ folder, e
         ),
         pytest.param(
             _entry(rest="    instance_type: ml.m5.large\n    instances: 2\n"),
-            "{file}:13: batch_transforms.churn.instances: unknown setting; did you mean "
-            f"'instance_type'? Allowed here: {FIELDS}",
+            "{file}:13: batch_transforms.churn.instances: unknown setting 'instances'; did you "
+            "mean 'instance_type'?",
             id="misspelled-key",
         ),
         pytest.param(
             _entry().replace("  churn:\n", "  Churn_Batch:\n"),
             "{file}:5: batch_transforms.Churn_Batch: this name must be lower-case letters, digits "
-            "and '-', starting with a letter, at most 23 characters: it prefixes job names; "
-            "got 'Churn_Batch'",
+            "and '-', starting with a letter and ending with a letter or digit, at most 23 "
+            "characters: it prefixes job, model and model package group names; got 'Churn_Batch'",
             id="bad-name",
         ),
     ],

@@ -158,8 +158,8 @@ def test_every_section_becomes_the_constructs_option(tmp_path: Path) -> None:
             CAPTURED + "    monitoring:\n      model_quality:\n        problem_type: Regression\n"
             "        ground_truth_prefix: monitoring/churn/ground-truth/\n"
             "        alarm:\n          metric: auc\n          threshold: 0.7\n",
-            "{file}:12: endpoints.churn.monitoring.model_quality: ModelQualityMonitor."
-            "alarm_metric must be one of mae, mse, r2, rmse for Regression (got 'auc')",
+            "{file}:16: endpoints.churn.monitoring.model_quality.alarm.metric: metric must be "
+            "one of mae, mse, r2, rmse for Regression (got 'auc')",
             id="metric-of-another-problem-type",
         ),
         pytest.param(

@@ -9,9 +9,11 @@ empty, so that no template or manifest exists for a deploy to pick up.
 
 Messages are exact. In them `{file}` is the changed file's path; `{line}` the number of the first
 line containing `at` from the change onwards; `{text}` the rest of that line after `at`; `{byte}`
-the offset of `at` in the written file; `{before}` the number of the nearest line containing
-`before` above the `at` line (above the change when there is no `at`). Computing them from the
-committed files keeps the cases valid when someone edits those files elsewhere.
+the offset of `at` in the written file; `{column}` the column of `at` in its line; `{before}` the
+number of the nearest line containing `before` above the `at` line (above the change when there
+is no `at`); `{after}` the number of the first line containing `after` below the `at` line.
+Computing them from the committed files keeps the cases valid when someone edits those files
+elsewhere.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from config import StageConfig
+from config import ENVIRONMENTS, ConfigError, StageConfig, load_stage_config
+from tests.config.mutations import Mutation, mutate
 from tests.conftest import REPO_ROOT, cdk_cli, meaningful_lines
 
 from .conftest import AppRunner
@@ -66,6 +69,7 @@ class BadConfig:
     message: str
     at: str = ""
     before: str = ""
+    after: str = ""
     encoding: str = "utf-8"
     """How the changed file is written (latin-1 makes a file that is not UTF-8)."""
     timeout: float = 120
@@ -100,9 +104,12 @@ class BadConfig:
             "{line}": str(_line(changed, at)),
             "{text}": changed[at + len(self.at) : end_of_line].strip(),
             "{byte}": str(len(changed[:at].encode(self.encoding))),
+            "{column}": str(at - changed.rfind("\n", 0, at)),
         }
         if self.before:
             values["{before}"] = str(_line(changed, changed.rindex(self.before, 0, at)))
+        if self.after:
+            values["{after}"] = str(_line(changed, changed.index(self.after, end_of_line)))
         for placeholder, value in values.items():
             message = message.replace(placeholder, value)
         return message
@@ -119,7 +126,8 @@ CASES = [
         "dev.yaml",
         "  project: sagemaker-iac",
         "\tproject: sagemaker-iac",
-        "{file}:{line}: YAML syntax error: found character '\\t' that cannot start any token",
+        "{file}:{line}: YAML syntax error: a tab character: YAML indents with spaces only (the "
+        "parser said: found character '\\t' that cannot start any token)",
         at="\tproject",
     ),
     BadConfig(
@@ -127,8 +135,37 @@ CASES = [
         "dev.yaml",
         "region: us-east-1\n",
         "region: [us-east-1\n",
-        "{file}:{line}: YAML syntax error: expected ',' or ']', but got ':'",
-        at="production: false",  # where the parser noticed; the bracket opened two lines up
+        "{file}:{line}: YAML syntax error: the '[' opened here is not closed with ']' (the parser "
+        "said: expected ',' or ']', but got ':')",
+        at="region: [",  # not where the parser noticed, two lines down
+    ),
+    BadConfig(
+        "yaml-unclosed-double-quote-far-from-the-next",
+        "dev.yaml",
+        'account: "123456789012"',
+        'account: "123456789012',
+        '{file}:{line}: YAML syntax error: the " opened here is not closed on this line, so the '
+        'value runs on to the next " (line {after}); close the quote',
+        at="account:",
+        after='"',
+    ),
+    BadConfig(
+        "yaml-key-without-colon",
+        "dev.yaml",
+        "    instance_type: ml.m5.xlarge",
+        "    instance_type ml.m5.xlarge",
+        "{file}:{line}: YAML syntax error: this key has no ':' after it; write it as `key: value` "
+        "(the parser said: could not find expected ':')",
+        at="instance_type ml",
+    ),
+    BadConfig(
+        "yaml-unquoted-template-placeholder",
+        "dev.yaml",
+        "instance_type: ml.m5.xlarge",
+        "instance_type: {{ instance_type }}",
+        "{file}:{line}: training.churn-pytorch.instance_type: YAML reads '{{' as a mapping inside "
+        'a mapping: quote a template placeholder, e.g. "{{ value }}"',
+        at="instance_type: {{",
     ),
     BadConfig(
         "yaml-unclosed-quote",
@@ -171,7 +208,8 @@ CASES = [
         "dev.yaml",
         "region: us-east-1\n",
         "region: us-east-1  # Z\u00fcrich\n",
-        "{file}: not UTF-8 text (invalid start byte at byte {byte}); save it as UTF-8",
+        "{file}:{line}: not UTF-8 text: byte 0xfc at column {column} (the file was saved in "
+        "another encoding, such as Latin-1 or Windows-1252); save it as UTF-8",
         at="\u00fc",
         encoding="latin-1",
     ),
@@ -180,8 +218,7 @@ CASES = [
         "dev.yaml",
         "\nproduction: false\n",
         "\nproduction: false\n" + ALIAS_BOMB,
-        "{file}:{line}: laughs: unknown setting; did you mean 'tags'? Allowed here: "
-        f"{TOP_LEVEL_SETTINGS}",
+        "{file}:{line}: laughs: unknown setting 'laughs'; did you mean 'tags'?",
         at="laughs:",
         timeout=60,  # before aliases were walked once, this file took hours and gigabytes
     ),
@@ -198,7 +235,8 @@ CASES = [
         "dev.yaml",
         "\nproduction: false\n",
         "\nproduction: false\nencryption: true\n",
-        f"{{file}}:{{line}}: encryption: unknown setting; allowed here: {TOP_LEVEL_SETTINGS}",
+        "{file}:{line}: encryption: unknown setting 'encryption'; allowed here: "
+        f"{TOP_LEVEL_SETTINGS}",
         at="encryption:",
     ),
     BadConfig(
@@ -206,17 +244,17 @@ CASES = [
         "dev.yaml",
         "termination_protection: false",
         "termination_protecton: false",
-        "{file}:{line}: termination_protecton: unknown setting; did you mean "
-        f"'termination_protection'? Allowed here: {TOP_LEVEL_SETTINGS}",
+        "{file}:{line}: termination_protecton: unknown setting 'termination_protecton'; did you "
+        "mean 'termination_protection'?",
         at="termination_protecton:",
     ),
     BadConfig(
         "wrong-type-text-for-number",
         "dev.yaml",
         "memory_size_mb: 2048\n      max_concurrency: 5",
-        'memory_size_mb: 2048\n      max_concurrency: "5"',
+        'memory_size_mb: 2048\n      max_concurrency: "five"',
         "{file}:{line}: endpoints.churn-pytorch.serverless.max_concurrency: Input should be a "
-        "valid integer (got '5')",
+        "valid integer (got 'five')",
         at="max_concurrency:",
     ),
     BadConfig(
@@ -281,8 +319,9 @@ CASES = [
         "dev.yaml",
         "        content_type: text/csv\n    register_model: true\n",
         "        content_type: text/csv\n    register_model: true\n    schedule: every monday\n",
-        "{file}:{line}: training.churn-xgboost.schedule: must be an EventBridge schedule: "
-        "rate(N minutes|hours|days) or cron(...); got 'every monday'",
+        "{file}:{line}: training.churn-xgboost.schedule: must be an EventBridge schedule, "
+        "rate(...) or cron(...), e.g. rate(1 day), rate(12 hours), cron(0 3 ? * MON *) (got "
+        "'every monday')",
         at="schedule:",
     ),
     # Training definitions against the algorithm catalog and the SDK.
@@ -301,11 +340,8 @@ CASES = [
         "num_round: 50",
         "num_rounds: 50",
         "{file}:{line}: training.churn-xgboost.hyperparameters.num_rounds: xgboost has no "
-        "hyperparameter 'num_rounds'; did you mean 'num_round'?\n"
-        "{file}:{before}: training.churn-xgboost.hyperparameters.num_round: xgboost requires "
-        "hyperparameter 'num_round' (an integer >= 1)",
+        "hyperparameter 'num_rounds'; did you mean 'num_round'?",
         at="num_rounds:",
-        before="hyperparameters:",
     ),
     BadConfig(
         "missing-required-hyperparameter",
@@ -403,7 +439,134 @@ CASES = [
         at="region: eu-west-1",
         before="region: us-east-1",
     ),
+    BadConfig(
+        "misspelled-required-key",
+        "dev.yaml",
+        "      max_wait_minutes: 60\n    hyperparameters:\n      predictor_type",
+        "      max_wait_minute: 60\n    hyperparameters:\n      predictor_type",
+        "{file}:{line}: training.churn-linear-learner.spot.max_wait_minute: unknown setting "
+        "'max_wait_minute'; did you mean 'max_wait_minutes'?",
+        at="max_wait_minute:",
+    ),
+    BadConfig(
+        "name-with-trailing-hyphen",
+        "dev.yaml",
+        "  churn-xgboost:\n    algorithm: xgboost",
+        "  churn-xgboost-:\n    algorithm: xgboost",
+        "{file}:{line}: training.churn-xgboost-: this name must be lower-case letters, digits and "
+        "'-', starting with a letter and ending with a letter or digit, at most 23 characters: "
+        "it prefixes job, model and model package group names; got 'churn-xgboost-'",
+        at="churn-xgboost-:",
+    ),
+    BadConfig(
+        "schedule-five-field-unix-cron",
+        "prod.yaml",
+        "schedule: cron(0 3 ? * MON *)",
+        "schedule: cron(0 3 * * 1)",
+        "{file}:{line}: training.churn-xgboost.schedule: an EventBridge cron has six fields "
+        "(minutes hours day-of-month month day-of-week year), got 5 in 'cron(0 3 * * 1)'; as "
+        "EventBridge writes it: cron(0 3 ? * MON *) (days of the week are 1-7 from Sunday, or "
+        "SUN-SAT)",
+        at="schedule:",
+    ),
+    BadConfig(
+        "schedule-both-days-given",
+        "prod.yaml",
+        "schedule: cron(0 3 ? * MON *)",
+        "schedule: cron(0 3 * * MON *)",
+        "{file}:{line}: training.churn-xgboost.schedule: exactly one of day-of-month (3rd field) "
+        "and day-of-week (5th field) must be '?', e.g. cron(0 3 ? * MON *) or cron(0 3 1 * ? *) "
+        "(got 'cron(0 3 * * MON *)')",
+        at="schedule:",
+    ),
+    BadConfig(
+        "schedule-rate-plural",
+        "prod.yaml",
+        "schedule: cron(0 3 ? * MON *)",
+        "schedule: rate(1 days)",
+        "{file}:{line}: training.churn-xgboost.schedule: EventBridge wants rate(1 day) (got "
+        "'rate(1 days)')",
+        at="schedule:",
+    ),
+    BadConfig(
+        "spot-wait-without-checkpoints-in-minutes",
+        "dev.yaml",
+        "    max_runtime_minutes: 30\n    hyperparameters:\n      feature_dim: 4",
+        "    max_runtime_minutes: 30\n    spot:\n      max_wait_minutes: 90\n    hyperparameters:"
+        "\n      feature_dim: 4",
+        "{file}:{line}: training.traffic-anomalies.spot.max_wait_minutes: random-cut-forest does "
+        "not checkpoint, so managed spot training allows a maximum wait of 60 minutes; got 90",
+        at="max_wait_minutes: 90",
+    ),
+    BadConfig(
+        "tag-key-reserved-by-aws",
+        "dev.yaml",
+        "  project: sagemaker-iac",
+        "  aws:project: sagemaker-iac",
+        "{file}:{line}: tags.aws:project: this name is reserved: tag keys starting with 'aws:' "
+        "belong to AWS; choose another prefix",
+        at="aws:project",
+    ),
+    BadConfig(
+        "prod-file-not-a-production-stage",
+        "prod.yaml",
+        "\nproduction: true",
+        "\nproduction: false",
+        "{file}:{line}: production: this file is deployed as the Prod stage, which must set "
+        "production: true (termination protection, RETAIN, no auto-delete)",
+        at="production: false",
+    ),
     # Endpoints.
+    BadConfig(
+        "canary-larger-than-sagemaker-allows",
+        "prod.yaml",
+        "      percent: 10",
+        "      percent: 60",
+        "{file}:{line}: endpoints.churn-xgboost.deployment.percent: a canary percent must be 1 to "
+        "50 (got 60)",
+        at="percent:",
+    ),
+    BadConfig(
+        "model-package-from-another-region",
+        "prod.yaml",
+        "sagemaker:us-east-1:210987654321:model-package/Prod-Data-churn-xgboost/3\n    instance_",
+        "sagemaker:eu-west-1:210987654321:model-package/Prod-Data-churn-xgboost/3\n    instance_",
+        "{file}:{line}: endpoints.churn-xgboost.model.model_package_arn: the model package is in "
+        "eu-west-1 but this model is in us-east-1: SageMaker serves a model package only in its "
+        "own region; register the model in us-east-1",
+        at="sagemaker:eu-west-1",
+    ),
+    BadConfig(
+        "builtin-image-on-graviton",
+        "dev.yaml",
+        "    instance_type: ml.m5.large\n    instance_count: 1\n    data",
+        "    instance_type: ml.c7g.large\n    instance_count: 1\n    data",
+        "{file}:{line}: endpoints.churn-xgboost.instance_type: the xgboost image is x86_64 and "
+        "cannot run on ml.c7g.large (Graviton, arm64); choose an x86 instance such as "
+        "ml.m5.large",
+        at="instance_type: ml.c7g",
+    ),
+    BadConfig(
+        "monitoring-instance-type-does-not-exist",
+        "dev.yaml",
+        "    monitoring:\n      instance_type: ml.m5.large",
+        "    monitoring:\n      instance_type: ml.m5.huge",
+        "{file}:{line}: endpoints.churn-xgboost.monitoring.instance_type: ml.m5.huge is not a "
+        "SageMaker processing instance type; ml.m5 sizes are large, xlarge, 2xlarge, 4xlarge, "
+        "12xlarge, 24xlarge",
+        at="instance_type: ml.m5.huge",
+    ),
+    BadConfig(
+        "monitoring-alarm-metric-not-published",
+        "dev.yaml",
+        "          metric: auc",
+        "          metric: aucc",
+        "{file}:{line}: endpoints.churn-xgboost.monitoring.model_quality.alarm.metric: metric "
+        "must be one of accuracy, auc, f0_5, f1, f2, false_negative_rate, false_positive_rate, "
+        "precision, recall, true_negative_rate, true_positive_rate for BinaryClassification "
+        "(got 'aucc')",
+        at="metric:",
+    ),
     BadConfig(
         "artifact-not-an-s3-uri",
         "dev.yaml",
@@ -515,3 +678,41 @@ def test_bad_config_through_the_cdk_cli(case: BadConfig, tmp_path: Path) -> None
         f"{APP_COMMAND}: Subprocess exited with error {EXIT_CONFIGURATION_ERROR}",
     ]
     assert not [p for p in outdir.rglob("*") if p.is_file()], "synth left files in the output"
+
+
+#: Generated mistakes (tests/config/test_mutations.py tries thousands in-process) through the
+#: app as `cdk synth` runs it: the app prints exactly what the loader says, nothing else.
+APP_MUTATIONS = {
+    "misspelled-section": ("dev", Mutation("rename-key", 40, 2)),
+    "mapping-for-a-value": ("prod", Mutation("change-type", 60, 13)),
+    "unclosed-quote": ("dev", Mutation("break-yaml", 100, 2)),
+    "deleted-block": ("dev", Mutation("delete-block", 70, 0)),
+    "duplicated-key": ("prod", Mutation("duplicate", 30, 0)),
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "mutation"), list(APP_MUTATIONS.values()), ids=list(APP_MUTATIONS)
+)
+def test_generated_mistake_through_the_app(
+    name: str, mutation: Mutation, cli_app_environment: AppRunner, tmp_path: Path
+) -> None:
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    for file in ENVIRONMENT_FILES:
+        shutil.copy(CONFIG / file, config_dir / file)
+    path = config_dir / f"{name}.yaml"
+    changed = mutate(path.read_text(encoding="utf-8"), mutation)
+    assert isinstance(changed, str)
+    path.write_text(changed, encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_stage_config(path, stage_id=ENVIRONMENTS[name])
+    outdir = tmp_path / "cdk.out"
+
+    result = cli_app_environment.synth(config_dir, outdir)
+
+    assert result.returncode == EXIT_CONFIGURATION_ERROR, result.stderr[-3000:]
+    assert result.stdout == ""
+    assert result.stderr == f"Configuration error:\n{raised.value}\n"
+    assert "\n" not in str(raised.value)
+    assert sorted(outdir.rglob("*")) == [], "synth left files a deploy could pick up"
