@@ -17,7 +17,7 @@ from assembly import read_stage
 from deploy import DeployError, check_aws_credentials, check_emulator_can_deploy
 
 from tests.conftest import REPO_ROOT
-from tests.deploy.conftest import SCRIPTS, emulator_processes, tool_environment
+from tests.deploy.conftest import SAFETY_TIMEOUT_S, SCRIPTS, emulator_processes, tool_environment
 
 BUCKET = {"Type": "AWS::S3::Bucket", "Properties": {}}
 
@@ -193,13 +193,13 @@ def test_a_terminated_deploy_stops_the_emulator(tmp_path: Path, no_stray_emulato
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + SAFETY_TIMEOUT_S  # a safety net: the loop ends on the event
     while not set(emulator_processes()) - before and time.monotonic() < deadline:
         time.sleep(0.2)
     assert set(emulator_processes()) - before, "the emulator never started"
 
     process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=60)
+    out, err = process.communicate(timeout=SAFETY_TIMEOUT_S)
 
     assert process.returncode == 130, out + err
     assert "interrupted; the emulator and the CDK CLI were stopped" in err
