@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,6 +43,8 @@ __all__ = [
 
 #: Safety net only, for a loaded machine: the waits below end on an event long before.
 SAFETY_TIMEOUT_S = 900
+#: The environment variable that tells this test's emulators from other sessions' ones.
+EMULATOR_MARKER = "SAGEMAKER_IAC_TEST_EMULATOR_MARKER"
 #: Headers that belong to one HTTP connection, not to the request or response it carries.
 _HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "expect"}
@@ -63,27 +66,41 @@ def run_script(
     )
 
 
-def emulator_processes() -> list[int]:
-    """Process ids of every emulator server (`scripts/emulator.py serve`) on this machine."""
+def emulator_processes(marker: str | None = None) -> list[int]:
+    """Process ids of the emulator servers (`scripts/emulator.py serve`) on this machine; with
+    `marker`, only those started under `emulator_marker`'s value of it (by this test)."""
     found = []
+    tag = f"{EMULATOR_MARKER}={marker}".encode()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             command = (entry / "cmdline").read_bytes().split(b"\0")
+            environ = (entry / "environ").read_bytes().split(b"\0") if marker else []
         except OSError:
             continue
-        if any(part.endswith(b"scripts/emulator.py") for part in command) and b"serve" in command:
+        if not any(part.endswith(b"scripts/emulator.py") for part in command):
+            continue
+        if b"serve" in command and (marker is None or tag in environ):
             found.append(int(entry.name))
     return found
 
 
 @pytest.fixture
-def no_stray_emulator() -> Iterator[None]:
-    """Fail the test if it leaves an emulator server running (and stop it then)."""
-    before = set(emulator_processes())
-    yield
-    leftovers = set(emulator_processes()) - before
+def emulator_marker(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A value unique to this test in `EMULATOR_MARKER`, which every process it starts (and each
+    emulator those start) inherits: other test sessions on the machine run emulators too."""
+    marker = uuid.uuid4().hex
+    monkeypatch.setenv(EMULATOR_MARKER, marker)
+    return marker
+
+
+@pytest.fixture
+def no_stray_emulator(emulator_marker: str) -> Iterator[str]:
+    """Fail the test if it leaves an emulator server running (and stop it then); yields the
+    marker of the emulators this test starts."""
+    yield emulator_marker
+    leftovers = emulator_processes(emulator_marker)
     for pid in leftovers:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
