@@ -109,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"pytest exited with status {status} before any test ran", file=sys.stderr)
             return status or 1
         timings = read_timings(timings_json)
+    if not timings:
+        print(f"pytest exited with status {status} and ran no test", file=sys.stderr)
+        return status or 1
     print("\n".join(["", *report(timings, wall, args.top)]))
     return status
 
