@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ __all__ = [
     "emulator_processes",
     "run_script",
     "tool_environment",
+    "wait_until_gone",
 ]
 
 #: Safety net only, for a loaded machine: the waits below end on an event long before.
@@ -84,6 +86,15 @@ def emulator_processes(marker: str | None = None) -> list[int]:
         if b"serve" in command and (marker is None or tag in environ):
             found.append(int(entry.name))
     return found
+
+
+def wait_until_gone(pid: int) -> None:
+    """Wait until the emulator process `pid` has exited: a process killed on a busy machine
+    takes a moment to go (the time limit is a safety net only)."""
+    deadline = time.monotonic() + SAFETY_TIMEOUT_S
+    while pid in emulator_processes():
+        assert time.monotonic() < deadline, f"emulator {pid} still runs {SAFETY_TIMEOUT_S} s on"
+        time.sleep(0.1)
 
 
 @pytest.fixture

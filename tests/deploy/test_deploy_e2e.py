@@ -35,9 +35,9 @@ from tests.deploy.conftest import (
     SCRIPTS,
     HoldingProxy,
     ProxiedRequest,
-    emulator_processes,
     run_script,
     tool_environment,
+    wait_until_gone,
 )
 
 pytestmark = pytest.mark.xdist_group("deploy")
@@ -81,7 +81,7 @@ def clean_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
         if pgid:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pgid, signal.SIGKILL)
-    assert pgid not in emulator_processes()
+            wait_until_gone(pgid)
 
 
 def test_deploy_update_and_destroy_dev_in_the_emulator(clean_dev: Deployed, tmp_path: Path) -> None:
