@@ -7,12 +7,14 @@ synthesized once per test session.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,3 +102,15 @@ def meaningful_lines(output: str) -> list[str]:
         for line in output.splitlines()
         if line.strip() and not line.startswith('npm warn Unknown user config "nodedir"')
     ]
+
+
+@contextmanager
+def exclusive(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created if missing) for the `with` block: for caches
+    that other workers and other test sessions on the machine build too."""
+    with path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

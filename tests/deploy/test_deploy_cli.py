@@ -17,7 +17,7 @@ from assembly import read_stage
 from deploy import DeployError, check_aws_credentials, check_emulator_can_deploy
 
 from tests.conftest import REPO_ROOT
-from tests.deploy.conftest import SCRIPTS, emulator_processes, tool_environment
+from tests.deploy.conftest import SAFETY_TIMEOUT_S, SCRIPTS, emulator_processes, tool_environment
 
 BUCKET = {"Type": "AWS::S3::Bucket", "Properties": {}}
 
@@ -158,7 +158,7 @@ def test_the_emulator_is_stopped_when_a_phase_fails(  # noqa: PLR0917 (fixtures)
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-    no_stray_emulator: None,
+    no_stray_emulator: str,
 ) -> None:
     def fail(*args: Any, **kwargs: Any) -> None:
         raise failure
@@ -175,9 +175,8 @@ def test_the_emulator_is_stopped_when_a_phase_fails(  # noqa: PLR0917 (fixtures)
 
 
 @pytest.mark.xdist_group("deploy")
-def test_a_terminated_deploy_stops_the_emulator(tmp_path: Path, no_stray_emulator: None) -> None:
+def test_a_terminated_deploy_stops_the_emulator(tmp_path: Path, no_stray_emulator: str) -> None:
     assembly = write_assembly(tmp_path / "out", {"Bucket": BUCKET})
-    before = set(emulator_processes())
     process = subprocess.Popen(
         [
             sys.executable,
@@ -193,14 +192,14 @@ def test_a_terminated_deploy_stops_the_emulator(tmp_path: Path, no_stray_emulato
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 60
-    while not set(emulator_processes()) - before and time.monotonic() < deadline:
+    deadline = time.monotonic() + SAFETY_TIMEOUT_S  # a safety net: the loop ends on the event
+    while not emulator_processes(no_stray_emulator) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert set(emulator_processes()) - before, "the emulator never started"
+    assert emulator_processes(no_stray_emulator), "the emulator never started"
 
     process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=60)
+    out, err = process.communicate(timeout=SAFETY_TIMEOUT_S)
 
     assert process.returncode == 130, out + err
     assert "interrupted; the emulator and the CDK CLI were stopped" in err
-    assert not set(emulator_processes()) - before
+    assert not emulator_processes(no_stray_emulator)

@@ -1,6 +1,6 @@
 """End to end: `scripts/deploy.py` deploys Dev with the real CDK CLI into the emulator, a config
 change updates it through change sets, `--destroy` removes every resource of it, and a deploy
-interrupted half way completes when it is run again.
+interrupted half way (held at a known request, see `HoldingProxy`) completes when it is run again.
 
 The clean deploy (`clean_dev`) runs once per module with --keep-running; its emulator is stopped
 by the fixture however the tests end. Expected counts come from the config and the templates,
@@ -17,7 +17,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,13 +30,19 @@ from emulator import Emulator
 
 from config import load_stage_config
 from tests.conftest import REPO_ROOT
-from tests.deploy.conftest import SCRIPTS, emulator_processes, run_script, tool_environment
+from tests.deploy.conftest import (
+    SAFETY_TIMEOUT_S,
+    SCRIPTS,
+    HoldingProxy,
+    ProxiedRequest,
+    run_script,
+    tool_environment,
+    wait_until_gone,
+)
 
 pytestmark = pytest.mark.xdist_group("deploy")
 
 KEEP_RUNNING = re.compile(r"keeps running at (http://localhost:\d+) \(process group (\d+)\)")
-#: Stack states of a finished deploy.
-DEPLOYED = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,7 @@ def clean_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
         if pgid:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pgid, signal.SIGKILL)
-    assert pgid not in emulator_processes()
+            wait_until_gone(pgid)
 
 
 def test_deploy_update_and_destroy_dev_in_the_emulator(clean_dev: Deployed, tmp_path: Path) -> None:
@@ -178,23 +183,27 @@ def _stack_states(session: Any, stack_ids: dict[str, str]) -> dict[str, str]:
 def test_an_interrupted_deploy_completes_when_run_again(
     clean_dev: Deployed, tmp_path: Path
 ) -> None:
-    """Ctrl-C once the first stack exists; the same command again ends where a clean deploy
-    does: the same stacks, the same resources, nothing extra in the account."""
+    """Ctrl-C while the CLI waits for CloudFormation to take the second stack's change set (the
+    first stack is deployed by then); the same command again ends where a clean deploy does:
+    the same stacks, the same resources, nothing extra in the account.
+
+    The deploy talks to the emulator through a proxy that holds that one request, so the
+    interrupt always lands mid-deploy, however fast or slow the machine is.
+    """
     logs = tmp_path / "logs"
-    with Emulator(log_path=tmp_path / "emulator.log") as running:
+    first_stack, second_stack = clean_dev.stacks[:2]
+
+    def second_change_set(request: ProxiedRequest) -> bool:
+        return request.is_api_call("CreateChangeSet", second_stack)
+
+    with (
+        Emulator(log_path=tmp_path / "emulator.log") as running,
+        HoldingProxy(running.endpoint_url, hold_when=second_change_set) as proxy,
+    ):
         session = _emulator(running.endpoint_url)
-        command = [
-            sys.executable,
-            str(SCRIPTS / "deploy.py"),
-            "--endpoint-url",
-            running.endpoint_url,
-            "--assembly",
-            str(clean_dev.outdir),
-            "--log-dir",
-            str(logs),
-        ]
+        arguments = ["--assembly", str(clean_dev.outdir), "--log-dir", str(logs)]
         first = subprocess.Popen(
-            command,
+            [sys.executable, str(SCRIPTS / "deploy.py"), "--endpoint-url", proxy.url, *arguments],
             cwd=REPO_ROOT,
             env=tool_environment(),
             stdout=subprocess.PIPE,
@@ -202,39 +211,25 @@ def test_an_interrupted_deploy_completes_when_run_again(
             text=True,
         )
         try:
-            at_interrupt = _wait_for_first_stack(session, clean_dev.stacks, first)
+            proxy.wait_until_held(first)
+            at_interrupt = _states(session, clean_dev.stacks)
             first.send_signal(signal.SIGINT)
-            out, err = first.communicate(timeout=120)
+            out, err = first.communicate(timeout=SAFETY_TIMEOUT_S)
         finally:
             if first.poll() is None:
                 first.kill()
+            proxy.release()
+        assert at_interrupt == {first_stack: "CREATE_COMPLETE"}
         assert first.returncode == 130, out + err
         assert "interrupted; the emulator and the CDK CLI were stopped" in err
         assert not _cdk_processes(clean_dev.outdir), "the CDK CLI outlived the interrupted deploy"
-        left_half_way = _states(session, clean_dev.stacks)
-        unfinished = [name for name in clean_dev.stacks if left_half_way.get(name) not in DEPLOYED]
-        assert unfinished, (
-            f"the deploy finished before it was interrupted ({at_interrupt}): nothing to re-run"
-        )
+        assert _states(session, clean_dev.stacks) == at_interrupt
 
-        again = run_script(*command[1:], timeout=600)
+        again = run_script("deploy.py", "--endpoint-url", running.endpoint_url, *arguments)
 
         assert again.returncode == 0, again.stdout + again.stderr
         assert "bootstrap  skipped: already bootstrapped" in again.stdout
         assert _account_state(session, clean_dev.stacks) == clean_dev.state
-
-
-def _wait_for_first_stack(
-    session: Any, stacks: list[str], process: subprocess.Popen[str]
-) -> dict[str, str]:
-    """Wait until the first stack of the stage is deployed; return every stack's state then."""
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and process.poll() is None:
-        states = _states(session, stacks)
-        if states.get(stacks[0]) in DEPLOYED:
-            return states
-        time.sleep(0.05)
-    raise AssertionError(f"{stacks[0]} was never deployed (deploy exited: {process.poll()})")
 
 
 def _states(session: Any, stacks: list[str]) -> dict[str, str]:

@@ -63,11 +63,11 @@ def test_an_environment_without_the_endpoint_is_refused() -> None:
 
 
 @pytest.mark.xdist_group("deploy")
-def test_emulator_serves_on_a_free_port_and_stops(tmp_path: Path, no_stray_emulator: None) -> None:
+def test_emulator_serves_on_a_free_port_and_stops(tmp_path: Path, no_stray_emulator: str) -> None:
     emulator = Emulator(log_path=tmp_path / "emulator.log")
     with emulator as info:
         pid = emulator.pid
-        assert pid in emulator_processes()
+        assert emulator_processes(no_stray_emulator) == [pid]
         sts = boto3.client(
             "sts",
             endpoint_url=info.endpoint_url,

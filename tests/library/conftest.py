@@ -2,15 +2,19 @@
 
 Building, creating a virtual environment, installing and synthesizing the consumer example take
 about two minutes, so each happens once per session on one worker: the tests that use these
-fixtures carry `pytest.mark.xdist_group("library")`.
+fixtures carry `pytest.mark.xdist_group("library")`. The environment's dependencies come from a
+wheelhouse that is downloaded once per machine and set of pins, not from the package index on
+every run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, exclusive
 
 PACKAGE = "constructs_lib"
 EXAMPLE_DIR = REPO_ROOT / "examples" / "consumer_app"
@@ -139,14 +143,59 @@ class ConsumerEnvironment:
         return env
 
 
+#: What the consumer environment installs besides the wheel: the example's pins, and mypy.
+CONSUMER_REQUIREMENTS = ("--requirement", EXAMPLE_DIR / "requirements.txt", "mypy")
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(distributions: Distributions) -> Path:
+    """Every dependency the consumer environment installs, as files in one folder.
+
+    `pip download` resolves exactly as the install does (the same wheel, requirements and
+    constraints). The folder is kept in the temporary directory, keyed by the pins, the wheel's
+    declared dependencies and the Python version, so it is downloaded once per machine and
+    again whenever one of those changes; the wheel itself is left out (it is built anew).
+    """
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    key = hashlib.sha256(
+        b"\0".join(
+            [
+                (REPO_ROOT / "requirements.txt").read_bytes(),
+                (EXAMPLE_DIR / "requirements.txt").read_bytes(),
+                "\n".join(project["dependencies"]).encode(),
+                sys.version.encode(),
+            ]
+        )
+    ).hexdigest()[:12]
+    folder = Path(tempfile.gettempdir()) / f"sagemaker-iac-wheelhouse-{key}"
+    with exclusive(folder.with_name(f"{folder.name}.lock")):  # other sessions may fill it too
+        if not (folder / ".complete").is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            check(
+                run(
+                    [
+                        sys.executable,
+                        *("-m", "pip", "download", "--quiet", "--dest", folder),
+                        *("--constraint", REPO_ROOT / "requirements.txt"),
+                        distributions.wheel,
+                        *CONSUMER_REQUIREMENTS,
+                    ]
+                )
+            )
+            (folder / distributions.wheel.name).unlink()
+            (folder / ".complete").touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def consumer_environment(
-    distributions: Distributions, tmp_path_factory: pytest.TempPathFactory
+    distributions: Distributions, wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> ConsumerEnvironment:
     """`python -m venv` + `pip install <wheel> -r examples/consumer_app/requirements.txt mypy`.
 
     Versions are constrained to the project's requirements.txt, so the environment is
-    reproducible and matches what the rest of the suite tests; bytecode is not compiled (a
+    reproducible and matches what the rest of the suite tests; they are installed from the
+    wheelhouse only (`--no-index`), so nothing else can slip in. Bytecode is not compiled (a
     throwaway environment: it would triple the install time).
     """
     environment = ConsumerEnvironment(tmp_path_factory.mktemp("consumer") / "venv")
@@ -156,10 +205,10 @@ def consumer_environment(
             [
                 environment.python,
                 *("-m", "pip", "install", "--quiet", "--no-compile"),
+                *("--no-index", "--find-links", wheelhouse),
                 *("--constraint", REPO_ROOT / "requirements.txt"),
                 distributions.wheel,
-                *("--requirement", EXAMPLE_DIR / "requirements.txt"),
-                "mypy",
+                *CONSUMER_REQUIREMENTS,
             ],
             env=environment.environ(),
         )

@@ -9,7 +9,6 @@ with its reason, are in checkov_skips.yaml.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import re
@@ -17,8 +16,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -27,7 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import REPO_ROOT, cdk_cli
+from tests.conftest import REPO_ROOT, cdk_cli, exclusive
 
 pytestmark = pytest.mark.xdist_group("checkov")
 
@@ -93,7 +90,7 @@ def checkov_python() -> Path:
     key = hashlib.sha256(REQUIREMENTS.read_bytes() + sys.version.encode()).hexdigest()[:12]
     venv = Path(tempfile.gettempdir()) / f"sagemaker-iac-checkov-{key}"
     python = venv / "bin" / "python"
-    with _exclusive(venv.with_name(f"{venv.name}.lock")):  # other sessions may build it too
+    with exclusive(venv.with_name(f"{venv.name}.lock")):  # other sessions may build it too
         if not (venv / ".installed").is_file():
             shutil.rmtree(venv, ignore_errors=True)
             _run(sys.executable, "-m", "venv", str(venv))
@@ -215,14 +212,3 @@ def test_models_without_network_isolation_are_served_serverless(
 def _run(*command: str) -> None:
     result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
     assert result.returncode == 0, f"{' '.join(command)}:\n{result.stdout}\n{result.stderr}"
-
-
-@contextmanager
-def _exclusive(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on `path` (created if missing) for the `with` block."""
-    with path.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)

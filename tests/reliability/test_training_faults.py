@@ -6,11 +6,16 @@ an empty CSV file, a non-numeric cell, a bad or unknown hyperparameter (all
 learning rate (`test_a_diverging_loss_fails_the_job`), and SIGTERM then a restart that resumes
 from the saved epoch (`test_sigterm_keeps_completed_epochs_and_the_next_run_resumes`).
 
-Here: a channel with no files; a loss made NaN by the data itself at the default learning rate;
-a layer too large for memory; and the epoch accounting across an interruption, for SIGTERM (spot
-interruption, StopTrainingJob) and SIGKILL (no grace: the host is gone or the 120 s ran out):
-every epoch the stopped run completed is kept, the restart continues right after the newest
-checkpoint, and no more than the epoch in progress is redone.
+Here: a channel with no files; data that would make the loss NaN at the default learning rate
+(refused before training, on every CPU); a layer too large for memory; and the epoch accounting
+across an interruption, for SIGTERM (spot interruption, StopTrainingJob) and SIGKILL (no grace:
+the host is gone or the 120 s ran out): every epoch the stopped run completed is kept, the
+restart continues right after the newest checkpoint, and no more than the epoch in progress is
+redone.
+
+Nothing here depends on the CPU or on the machine's load: faults are provoked where our own code
+sees them (not by hoping a kernel overflows), failures are asserted in our own words (not an
+allocator's), and interruptions wait for a checkpoint file, with time limits only as a safety net.
 """
 
 from __future__ import annotations
@@ -36,7 +41,9 @@ THREADS = {"OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTERO
 #: Address space for the out-of-memory case: training this small model fits easily (both
 #: frameworks train under it), a 32 TB layer cannot, whatever the kernel's overcommit setting.
 MEMORY_LIMIT_BYTES = 8 << 30
-FLOAT32_NEAR_MAX = "3.4e38"  # finite in float32 (max 3.4028e38), so the data checks accept it
+FLOAT32_NEAR_MAX = "3.4e38"  # finite in float32 (max 3.4028e38), so the cell checks accept it
+#: Safety net only, for a loaded machine: every wait below ends on an event long before.
+SAFETY_TIMEOUT_S = 900
 
 
 def make_tree(base: Path, hyperparameters: Mapping[str, str] = FAST) -> SageMakerTree:
@@ -47,7 +54,7 @@ def make_tree(base: Path, hyperparameters: Mapping[str, str] = FAST) -> SageMake
 
 
 def train(framework: str, tree: SageMakerTree) -> subprocess.CompletedProcess[str]:
-    return run_training(framework, tree, extra_env=THREADS, timeout=300)
+    return run_training(framework, tree, extra_env=THREADS, timeout=SAFETY_TIMEOUT_S)
 
 
 def metric_epochs(stdout: str) -> list[int]:
@@ -87,10 +94,12 @@ def test_a_channel_without_files_fails_the_job(framework: str, tmp_path: Path) -
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-def test_data_that_makes_the_loss_nan_fails_the_job_without_a_checkpoint(
+def test_data_that_would_make_the_loss_nan_fails_the_job_before_training(
     framework: str, tmp_path: Path
 ) -> None:
-    """Each value is a finite float32, but standardising the column overflows float32."""
+    """Each value is a finite float32, but standardising the column overflows float32. Whether
+    the model's kernels would then produce a NaN loss depends on the CPU (oneDNN on AVX-512 and
+    AMX computes it without overflowing), so the job checks the data itself, on every CPU."""
     tree = make_tree(tmp_path)
     path = tree.data_dir / "train" / "train.csv"
     rows = [line.split(",") for line in path.read_text(encoding="utf-8").splitlines()]
@@ -98,38 +107,24 @@ def test_data_that_makes_the_loss_nan_fails_the_job_without_a_checkpoint(
         cells[1] = FLOAT32_NEAR_MAX if number % 3 else f"-{FLOAT32_NEAR_MAX}"
     path.write_text("".join(",".join(cells) + "\n" for cells in rows), encoding="utf-8")
 
-    failure = assert_failed_with(train(framework, tree), tree)
+    result = train(framework, tree)
 
+    failure = assert_failed_with(result, tree)
     assert failure == (
-        "training diverged: train_loss is nan at epoch 1; lower learning_rate (now 0.001) or "
-        "check the data for extreme values\n"
+        f"{path}: row 1, column 2: -3.4e+38 is too far from its column's train mean (1.13333e+38):"
+        " standardising it overflows float32 and training would diverge; rescale that column so "
+        "that its values differ by less than 3.4e38\n"
     )
+    assert metric_epochs(result.stdout) == []
     assert checkpoint_epochs(tree) == []  # a resumed job never starts from NaN weights
 
 
-@pytest.mark.parametrize(
-    ("framework", "reason"),
-    [
-        (
-            "pytorch",
-            "unexpected error: RuntimeError: [enforce fail at alloc_cpu.cpp:127] err == 0. "
-            "DefaultCPUAllocator: can't allocate memory: you tried to allocate 32000000000000 "
-            "bytes. Error code 12 (Cannot allocate memory)",
-        ),
-        (
-            "tensorflow",
-            "unexpected error: ResourceExhaustedError: {{function_node "
-            "__wrapped__StatelessRandomUniformV2_device_/job:localhost/replica:0/task:0/device:"
-            "CPU:0}} OOM when allocating tensor with shape[8,1000000000000] and type float on "
-            "/job:localhost/replica:0/task:0/device:CPU:0 by allocator cpu "
-            "[Op:StatelessRandomUniformV2] name: ",
-        ),
-    ],
-    ids=FRAMEWORKS,
-)
-def test_a_layer_too_large_for_memory_fails_the_job_with_the_reason(
-    framework: str, reason: str, tmp_path: Path
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_a_layer_too_large_for_memory_fails_the_job_with_what_to_change(
+    framework: str, tmp_path: Path
 ) -> None:
+    """Whichever allocator fails (its name and wording vary by build and CPU), the reason starts
+    with our advice; the framework's own detail and the traceback follow it."""
     tree = make_tree(tmp_path, {**FAST, "hidden_sizes": "[1000000000000]"})  # 8 x 10**12 floats
 
     result = subprocess.run(
@@ -137,13 +132,16 @@ def test_a_layer_too_large_for_memory_fails_the_job_with_the_reason(
         env=tree.environment(THREADS),
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=SAFETY_TIMEOUT_S,
         check=False,
     )
 
     failure = assert_failed_with(result, tree)
     first_line, _, trace = failure.partition("\n")
-    assert first_line == reason
+    assert first_line.startswith(
+        "out of memory: lower hidden_sizes or batch_size, or choose an instance type with more "
+        "memory ("
+    )
     assert len(first_line) <= 1024  # SageMaker's FailureReason is the first 1024 characters
     assert "Traceback (most recent call last)" in trace
 
@@ -158,14 +156,13 @@ def start_long_run(framework: str, tree: SageMakerTree) -> subprocess.Popen[str]
     )
 
 
-def wait_for_checkpoint(
-    tree: SageMakerTree, epoch: int, process: subprocess.Popen[str], timeout: float = 180
-) -> None:
+def wait_for_checkpoint(tree: SageMakerTree, epoch: int, process: subprocess.Popen[str]) -> None:
+    """Wait until the checkpoint of ``epoch`` is complete (its metadata is written last)."""
     marker = tree.checkpoint_dir / f"epoch-{epoch:05d}" / "checkpoint.json"
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + SAFETY_TIMEOUT_S
     while not marker.is_file():
         assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, f"{marker} did not appear within {timeout} s"
+        assert time.monotonic() < deadline, f"{marker} did not appear within {SAFETY_TIMEOUT_S} s"
         time.sleep(0.05)
 
 
@@ -182,7 +179,7 @@ def test_an_interrupted_run_resumes_after_its_last_completed_epoch(
     wait_for_checkpoint(tree, 2, process)  # mid-way: two epochs done, the third under way
 
     process.send_signal(stop_signal)
-    stdout, stderr = process.communicate(timeout=120)
+    stdout, stderr = process.communicate(timeout=SAFETY_TIMEOUT_S)
 
     completed = metric_epochs(stdout)
     kept = checkpoint_epochs(tree)

@@ -37,6 +37,8 @@ FRAMEWORK_GROUPS = [
     pytest.param(framework, marks=pytest.mark.xdist_group(f"{framework}-model"))
     for framework in FRAMEWORKS
 ]
+#: Safety net only, for a loaded machine: runs and waits end on their own long before.
+SAFETY_TIMEOUT_S = 900
 #: Small and quick: a few seconds of training.
 FAST = {"epochs": "2", "hidden_sizes": "[16, 8]", "batch_size": "32"}
 #: One thread per process: the tests run in parallel on few cores.
@@ -70,7 +72,9 @@ def train(
     framework: str, tree: SageMakerTree, *, args: tuple[str, ...] = ()
 ) -> subprocess.CompletedProcess[str]:
     """``docker run IMAGE train`` against ``tree``."""
-    return run_training(framework, tree, args=args, extra_env=QUIET_THREADS, timeout=300)
+    return run_training(
+        framework, tree, args=args, extra_env=QUIET_THREADS, timeout=SAFETY_TIMEOUT_S
+    )
 
 
 def metric_lines(output: str) -> list[str]:
@@ -118,7 +122,7 @@ class Servers:
             unpack_model(tarball, tree.model_dir)
             server = ModelServer(framework, tree, free_port(), QUIET_THREADS)
             self._servers[framework] = server.start()
-            server.wait_until_healthy()
+            server.wait_until_healthy(SAFETY_TIMEOUT_S)
         return self._servers[framework]
 
     def stop_all(self) -> None:

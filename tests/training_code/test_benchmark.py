@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from .conftest import TRAINING_CODE
+from .conftest import SAFETY_TIMEOUT_S, TRAINING_CODE
 
 BENCHMARK = TRAINING_CODE.parent / "benchmarks" / "training_throughput.py"
 
@@ -26,7 +26,7 @@ def test_arguments_that_would_measure_nothing(argument: str, message: str) -> No
         capture_output=True,
         text=True,
         check=False,
-        timeout=60,
+        timeout=SAFETY_TIMEOUT_S,
     )
     assert result.returncode == 2
     assert result.stderr.endswith(f"error: {message}\n")

@@ -144,3 +144,23 @@ def test_standardization_leaves_constant_features_unscaled(tmp_path: Path) -> No
     mean, std = standardization(load_channel(environment_at(tmp_path), "train"))
     assert mean.tolist() == [2, 5]
     assert std.tolist() == [1, 1]
+
+
+def test_a_feature_whose_standardisation_overflows_float32_is_refused(tmp_path: Path) -> None:
+    """Every cell is a finite float32, but x - mean is not: the model would see an infinity."""
+    path = write(tmp_path, "train", "a.csv", "0,1,3e38\n1,2,3e38\n0,3,-3.4e38\n1,4,1\n")
+    train = load_channel(environment_at(tmp_path), "train")
+    with pytest.raises(ContractError) as raised:
+        standardization(train)
+    assert str(raised.value) == (
+        f"{path}: row 3, column 3: -3.4e+38 is too far from its column's train mean (6.5e+37): "
+        "standardising it overflows float32 and training would diverge; rescale that column so "
+        "that its values differ by less than 3.4e38"
+    )
+
+
+def test_extreme_values_that_standardise_to_finite_numbers_are_accepted(tmp_path: Path) -> None:
+    write(tmp_path, "train", "a.csv", "0,3.4e38\n1,3.4e38\n0,1e38\n")
+    mean, std = standardization(load_channel(environment_at(tmp_path), "train"))
+    assert np.isfinite(mean).all()
+    assert np.isfinite(std).all()

@@ -32,6 +32,49 @@ def test_an_unexpected_error_leads_with_type_and_message_then_the_traceback(tmp_
     assert "Traceback (most recent call last)" in rest
 
 
+class ResourceExhaustedError(Exception):
+    """Named as TensorFlow's error of every failed allocation (tensorflow is not imported here)."""
+
+
+@pytest.mark.parametrize(
+    ("error", "detail"),
+    [
+        (MemoryError(), "(MemoryError: )"),
+        (
+            RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 8"),
+            "(RuntimeError: DefaultCPUAllocator: can't allocate memory: you tried to allocate 8)",
+        ),
+        (
+            ResourceExhaustedError("OOM when allocating tensor\n with shape[8,10]"),
+            "(ResourceExhaustedError: OOM when allocating tensor with shape[8,10])",
+        ),
+    ],
+    ids=["python", "pytorch-cpu", "tensorflow"],
+)
+def test_running_out_of_memory_says_what_to_change_then_the_detail(
+    tmp_path: Path, error: Exception, detail: str
+) -> None:
+    def main() -> None:
+        raise error
+
+    assert run_reporting_failures(main, {"SM_OUTPUT_DIR": str(tmp_path)}) == 1
+    first, _, rest = (tmp_path / "failure").read_text().partition("\n")
+    assert first == (
+        "out of memory: lower hidden_sizes or batch_size, or choose an instance type with more "
+        f"memory {detail}"
+    )
+    assert "Traceback (most recent call last)" in rest
+
+
+def test_other_runtime_errors_stay_unexpected(tmp_path: Path) -> None:
+    def main() -> None:
+        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied")
+
+    assert run_reporting_failures(main, {"SM_OUTPUT_DIR": str(tmp_path)}) == 1
+    first = (tmp_path / "failure").read_text().splitlines()[0]
+    assert first == "unexpected error: RuntimeError: mat1 and mat2 shapes cannot be multiplied"
+
+
 def test_success_clears_a_stale_failure_file(tmp_path: Path) -> None:
     (tmp_path / "failure").write_text("from an earlier run")
     assert run_reporting_failures(lambda: None, {"SM_OUTPUT_DIR": str(tmp_path)}) == 0

@@ -9,7 +9,7 @@ import sys
 
 from training_code.local_sagemaker.containers import free_port
 
-from .conftest import QUIET_THREADS, TRAINING_CODE
+from .conftest import QUIET_THREADS, SAFETY_TIMEOUT_S, TRAINING_CODE
 
 LOCAL_LOOP = TRAINING_CODE.parent / "scripts" / "local_loop.py"
 
@@ -20,7 +20,7 @@ def local_loop(*args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         check=False,
-        timeout=300,
+        timeout=SAFETY_TIMEOUT_S,
         env={**os.environ, **QUIET_THREADS},
     )
 

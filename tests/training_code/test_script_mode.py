@@ -18,7 +18,7 @@ import pytest
 from training_code.local_sagemaker.sample_data import write_channels
 from training_code.local_sagemaker.tree import SageMakerTree
 
-from .conftest import FRAMEWORKS, QUIET_THREADS, TRAINING_CODE, metric_lines
+from .conftest import FRAMEWORKS, QUIET_THREADS, SAFETY_TIMEOUT_S, TRAINING_CODE, metric_lines
 
 
 def run_script_mode(
@@ -53,7 +53,7 @@ def run_script_mode(
         capture_output=True,
         text=True,
         check=False,
-        timeout=300,
+        timeout=SAFETY_TIMEOUT_S,
     )
     return result, variables
 

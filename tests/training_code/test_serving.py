@@ -22,7 +22,7 @@ from training_code.local_sagemaker.containers import (
 )
 from training_code.local_sagemaker.tree import SageMakerTree
 
-from .conftest import FRAMEWORKS, QUIET_THREADS, TrainedModel, Trainings
+from .conftest import FRAMEWORKS, QUIET_THREADS, SAFETY_TIMEOUT_S, TrainedModel, Trainings
 
 JSON = "application/json"
 CSV = "text/csv"
@@ -134,14 +134,14 @@ def test_serve_without_a_model_exits_non_zero_with_the_reason(
     framework: str, message: str, tmp_path: Path
 ) -> None:
     server = ModelServer(framework, SageMakerTree(tmp_path), free_port(), QUIET_THREADS).start()
-    assert server.process.wait(timeout=180) != 0
+    assert server.process.wait(timeout=SAFETY_TIMEOUT_S) != 0
     assert message in server.log_text()
 
 
 def test_invalid_server_settings_are_named(tmp_path: Path) -> None:
     settings = {"SAGEMAKER_MODEL_SERVER_WORKERS": "zero"}
     server = ModelServer("pytorch", SageMakerTree(tmp_path), free_port(), settings).start()
-    assert server.process.wait(timeout=60) == 1
+    assert server.process.wait(timeout=SAFETY_TIMEOUT_S) == 1
     assert server.log_text().endswith(
         "serve: SAGEMAKER_MODEL_SERVER_WORKERS='zero' must be a whole number from 1 to 256\n"
     )

@@ -25,6 +25,7 @@ from .conftest import (
     FAST,
     FRAMEWORKS,
     QUIET_THREADS,
+    SAFETY_TIMEOUT_S,
     TRAINING_CODE,
     TrainedModel,
     Trainings,
@@ -153,11 +154,12 @@ def test_a_diverging_loss_fails_the_job(framework: str, tmp_path: Path) -> None:
     )
 
 
-def wait_for(path: Path, process: subprocess.Popen[str], timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
+def wait_for(path: Path, process: subprocess.Popen[str]) -> None:
+    """Wait for ``path`` to appear; the time limit is a safety net for a loaded machine only."""
+    deadline = time.monotonic() + SAFETY_TIMEOUT_S
     while not path.is_file():
         assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, f"{path} did not appear within {timeout} s"
+        assert time.monotonic() < deadline, f"{path} did not appear within {SAFETY_TIMEOUT_S} s"
         time.sleep(0.05)
 
 
@@ -176,7 +178,7 @@ def test_sigterm_keeps_completed_epochs_and_the_next_run_resumes(
     )
     wait_for(tree.checkpoint_dir / "epoch-00001" / "checkpoint.json", process)
     process.send_signal(signal.SIGTERM)  # spot interruption or StopTrainingJob
-    _, stderr = process.communicate(timeout=120)
+    _, stderr = process.communicate(timeout=SAFETY_TIMEOUT_S)
     assert process.returncode == 0, stderr
     assert "received SIGTERM: stopping after the current batch" in stderr
     assert not tree.failure_file.exists()

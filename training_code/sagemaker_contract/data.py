@@ -115,11 +115,37 @@ def resolve_num_classes(train: Dataset, validation: Dataset | None, requested: i
 
 
 def standardization(train: Dataset) -> tuple[np.ndarray, np.ndarray]:
-    """Per-feature mean and standard deviation of the train channel, built into the model."""
+    """Per-feature mean and standard deviation of the train channel, built into the model.
+
+    Raises ``ContractError`` for a feature whose standardised values, ``(x - mean) / std`` in
+    float32 as the model computes them, overflow: training on them would make the loss NaN,
+    or not, depending on how the CPU's kernels order the arithmetic.
+    """
     mean = train.features.mean(axis=0, dtype=np.float64)
     std = train.features.std(axis=0, dtype=np.float64)
     std[std < MIN_FEATURE_STD] = 1.0
-    return mean.astype(np.float32), std.astype(np.float32)
+    mean32, std32 = mean.astype(np.float32), std.astype(np.float32)
+    _check_standardization(train, mean32, std32)
+    return mean32, std32
+
+
+def _check_standardization(train: Dataset, mean: np.ndarray, std: np.ndarray) -> None:
+    """Fail on the first feature whose extreme value overflows float32 once standardised
+    (the column's largest or smallest value is the first to overflow, if any does)."""
+    rows = np.stack([train.features.argmax(axis=0), train.features.argmin(axis=0)])
+    extremes = np.take_along_axis(train.features, rows, axis=0)
+    with np.errstate(over="ignore"):
+        overflows = ~np.isfinite((extremes - mean) / std)
+    if not overflows.any():
+        return
+    which, column = (int(i) for i in np.argwhere(overflows)[0])
+    row = int(rows[which, column])
+    raise ContractError(
+        f"{train.locate(row)}, column {column + 2}: {float(train.features[row, column]):g} is "
+        f"too far from its column's train mean ({float(mean[column]):g}): standardising it "
+        "overflows float32 and training would diverge; rescale that column so that its values "
+        "differ by less than 3.4e38"
+    )
 
 
 def read_csv_file(path: Path) -> np.ndarray:

@@ -2,8 +2,9 @@
 
 SageMaker shows the first 1024 characters of ``/opt/ml/output/failure`` as the job's
 ``FailureReason`` and marks the job Failed when the container exits non-zero. User errors
-(``ContractError``) are written as their message alone; anything unexpected gets its type and
-message on the first line, then the end of the traceback.
+(``ContractError``) are written as their message alone; running out of memory gets one message
+of its own (what to change, then the framework's detail), whichever allocator failed; anything
+else unexpected gets its type and message on the first line, then the end of the traceback.
 """
 
 from __future__ import annotations
@@ -20,6 +21,16 @@ from sagemaker_contract.errors import ContractError
 
 FAILURE_REASON_LIMIT = 1024
 EXIT_FAILURE = 1
+#: What a user changes when training runs out of memory (the first words of the failure reason).
+OUT_OF_MEMORY_ADVICE = (
+    "out of memory: lower hidden_sizes or batch_size, or choose an instance type with more memory"
+)
+#: Exception types that mean an allocation failed: Python's, PyTorch's (``torch.OutOfMemoryError``)
+#: and TensorFlow's (every allocator raises ``ResourceExhaustedError``), matched by name so that
+#: this module imports neither framework.
+_OUT_OF_MEMORY_TYPES = frozenset({"MemoryError", "OutOfMemoryError", "ResourceExhaustedError"})
+#: PyTorch's CPU allocator reports a failed allocation as a plain RuntimeError that says this.
+_TORCH_CPU_ALLOCATION_FAILED = "can't allocate memory"
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +39,21 @@ def failure_message(error: BaseException) -> str:
     """What to write for ``error``: the message for user errors, type + message + traceback else."""
     if isinstance(error, ContractError):
         return str(error)
-    summary = f"unexpected error: {type(error).__name__}: {error}"
+    if is_out_of_memory(error):
+        detail = " ".join(str(error).split())  # one line: the reason is its first line
+        summary = f"{OUT_OF_MEMORY_ADVICE} ({type(error).__name__}: {detail})"
+    else:
+        summary = f"unexpected error: {type(error).__name__}: {error}"
     trace = "".join(traceback.format_exception(error))
     return f"{summary}\n\n{trace[-(FAILURE_REASON_LIMIT * 4) :]}"
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """Whether ``error`` is a failed memory allocation, from Python or either framework."""
+    names = {cls.__name__ for cls in type(error).__mro__}
+    if names & _OUT_OF_MEMORY_TYPES:
+        return True
+    return isinstance(error, RuntimeError) and _TORCH_CPU_ALLOCATION_FAILED in str(error)
 
 
 def write_failure(directory: Path, message: str) -> Path:
