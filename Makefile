@@ -87,8 +87,7 @@ invoke: install
 	$(PY) -m scripts.invoke $(NAME) --stage $(or $(STAGE),Dev) $(ENDPOINT)
 
 batch: install
-	$(PY) -m scripts.batch $(NAME) --stage $(or $(STAGE),Dev) $(if $(INPUT),--input $(INPUT)) \
-		$(ENDPOINT)
+	$(PY) -m scripts.batch $(NAME) --stage $(or $(STAGE),Dev) $(ENDPOINT) $(if $(INPUT),--input $(INPUT))
 
 baseline: install
 	$(PY) -m scripts.baseline $(NAME) --stage $(or $(STAGE),Dev) --dataset $(DATASET) --role-arn $(ROLE) $(if $(NO_HEADER),--no-header) --wait
