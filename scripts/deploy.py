@@ -54,6 +54,8 @@ from emulator import (
 
 DEFAULT_LOG_DIR = REPO_ROOT / ".local" / "deploy"
 BOOTSTRAP_QUALIFIER = "hnb659fds"
+#: The CDK context key app.py reads to build some stages only (app.STAGES_CONTEXT).
+STAGES_CONTEXT = "stages"
 BOOTSTRAP_VERSION_PARAMETER = f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version"
 #: A CDK command against the emulator that runs longer than this is stuck (moto never finishes
 #: some resources); against AWS the CLI's own waiting applies.
@@ -689,7 +691,11 @@ def run_cdk(args: list[str], *, env: dict[str, str], options: Options, log: str)
 
 
 def _synth_args(options: Options) -> list[str]:
+    """`cdk synth` of the stage deployed only (`-c stages=Dev`, read by app.py), unless the
+    user's own context names the stages."""
     context = [arg for item in options.context for arg in ("-c", item)]
+    if not any(item.startswith(f"{STAGES_CONTEXT}=") for item in options.context):
+        context += ["-c", f"{STAGES_CONTEXT}={options.stage}"]
     return ["synth", "--quiet", "--output", str(options.outdir), *context]
 
 

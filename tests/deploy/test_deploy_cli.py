@@ -16,7 +16,9 @@ import pytest
 from assembly import read_stage
 from deploy import DeployError, check_aws_credentials, check_emulator_can_deploy
 
-from tests.conftest import REPO_ROOT
+from app import build_app
+from config import ConfigError
+from tests.conftest import REPO_ROOT, SynthesizedApp, cdk_json_context
 from tests.deploy.conftest import SCRIPTS, emulator_processes, tool_environment
 
 BUCKET = {"Type": "AWS::S3::Bucket", "Properties": {}}
@@ -204,3 +206,45 @@ def test_a_terminated_deploy_stops_the_emulator(tmp_path: Path, no_stray_emulato
     assert process.returncode == 130, out + err
     assert "interrupted; the emulator and the CDK CLI were stopped" in err
     assert not set(emulator_processes()) - before
+
+
+# --- `-c stages=Dev`: a deploy builds the stage it deploys ---------------------------------
+
+
+def test_a_deploy_synthesizes_its_own_stage_only_unless_the_context_says_otherwise(
+    tmp_path: Path,
+) -> None:
+    options = deploy.parse_args(["--outdir", str(tmp_path)])
+    chosen = deploy.parse_args(["--outdir", str(tmp_path), "-c", "stages=Dev,Prod"])
+
+    assert deploy._synth_args(options)[-2:] == ["-c", "stages=Dev"]
+    assert deploy._synth_args(chosen)[-2:] == ["-c", "stages=Dev,Prod"]
+    assert deploy._synth_args(chosen).count("-c") == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("Test", "-c stages=Test: no stage 'Test'; give one or more of Dev, Prod, comma-separated"),
+        ("Dev,prod", "-c stages=Dev,prod: no stage 'prod'; give one or more of Dev, Prod"),
+        (",", "-c stages=,: no stage named; give one or more of Dev, Prod, comma-separated"),
+    ],
+)
+def test_a_stages_context_that_names_no_stage_is_one_message(value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        build_app(context=cdk_json_context(stages=value))
+
+    assert str(raised.value).startswith(message)
+
+
+@pytest.mark.xdist_group("app")
+def test_one_stage_synthesizes_to_the_same_templates_as_in_the_whole_app(
+    synthesized: SynthesizedApp, tmp_path: Path
+) -> None:
+    app = build_app(context=cdk_json_context(stages="Dev"), outdir=str(tmp_path))
+    assembly = app.synth()
+
+    alone = {stack.hierarchical_id: stack.template for stack in assembly.stacks_recursively}
+    assert sorted(alone) == sorted(path for path in synthesized.stacks if path.startswith("Dev/"))
+    for path, template in alone.items():
+        assert template == synthesized.template_json(path), path

@@ -15,6 +15,7 @@ import re
 import shlex
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ pytestmark = pytest.mark.xdist_group("deploy")
 KEEPS_RUNNING = re.compile(r"keeps running at (http://localhost:\d+) \(process group (\d+)\)")
 #: Generous: two cores shared with other test sessions.
 COMMAND_TIMEOUT_S = 900
+STOP_TIMEOUT_S = 60
 
 
 @dataclass(frozen=True)
@@ -177,4 +179,7 @@ def test_destroy_and_stop_run_as_printed(report: Report, env: dict[str, str]) ->
 
     assert stop.returncode == 0, stop.stderr
     pgid = int(KEEPS_RUNNING.search(report.text).group(2))  # type: ignore[union-attr]
+    deadline = time.monotonic() + STOP_TIMEOUT_S  # SIGTERM: the server exits on its own time
+    while pgid in emulator_processes() and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert pgid not in emulator_processes()
