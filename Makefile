@@ -39,6 +39,11 @@ PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check --no-dep
 export PATH := $(abspath $(NODE_DIR)):$(abspath $(VENV))/bin:$(PATH)
 export SAGEMAKER_SUPPRESS_V2_WARNING := 1
 # train, invoke and batch: the emulator left up by `make deploy ARGS=--keep-running`.
+# They name what they act on: without NAME=..., one message instead of a usage text.
+need-name = $(if $(NAME),,$(error make $@ needs NAME=<one of `$(section-$@):` in config/dev.yaml, or config/prod.yaml with STAGE=Prod>, e.g. make $@ NAME=churn-xgboost))
+section-train := training
+section-invoke := endpoints
+section-batch := batch_transforms
 ENDPOINT := $(if $(ENDPOINT_URL),--endpoint-url $(ENDPOINT_URL))
 
 .PHONY: benchmark help install install-test deploy destroy diff synth train invoke batch baseline local-loop test lint lock dist docs diagram clean
@@ -82,12 +87,15 @@ diff: install
 	$(PY) scripts/stack_diff.py $(if $(BASE),--base $(BASE))
 
 train: install
+	$(need-name)
 	$(PY) -m scripts.train $(NAME) --stage $(or $(STAGE),Dev) $(ENDPOINT)
 
 invoke: install
+	$(need-name)
 	$(PY) -m scripts.invoke $(NAME) --stage $(or $(STAGE),Dev) $(ENDPOINT)
 
 batch: install
+	$(need-name)
 	$(PY) -m scripts.batch $(NAME) --stage $(or $(STAGE),Dev) $(ENDPOINT) $(if $(INPUT),--input $(INPUT))
 
 baseline: install

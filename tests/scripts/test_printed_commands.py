@@ -183,3 +183,19 @@ def test_destroy_and_stop_run_as_printed(report: Report, env: dict[str, str]) ->
     while pgid in emulator_processes() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert pgid not in emulator_processes()
+
+
+@pytest.mark.parametrize(
+    ("target", "section"),
+    [("train", "training"), ("invoke", "endpoints"), ("batch", "batch_transforms")],
+)
+def test_a_command_without_name_says_where_the_names_are(
+    target: str, section: str, tmp_path: Path
+) -> None:
+    result = run_as_printed(f"make --dry-run {target}", user_environment(tmp_path))
+
+    assert result.returncode != 0
+    assert (
+        f"make {target} needs NAME=<one of `{section}:` in config/dev.yaml, or config/prod.yaml "
+        f"with STAGE=Prod>, e.g. make {target} NAME=churn-xgboost.  Stop."
+    ) in result.stderr
