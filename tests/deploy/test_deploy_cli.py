@@ -17,7 +17,7 @@ from assembly import read_stage
 from deploy import DeployError, check_aws_credentials, check_emulator_can_deploy
 
 from app import build_app
-from config import ConfigError
+from config import ConfigError, load_stage_config
 from tests.conftest import REPO_ROOT, SynthesizedApp, cdk_json_context
 from tests.deploy.conftest import SCRIPTS, emulator_processes, tool_environment
 
@@ -248,3 +248,32 @@ def test_one_stage_synthesizes_to_the_same_templates_as_in_the_whole_app(
     assert sorted(alone) == sorted(path for path in synthesized.stacks if path.startswith("Dev/"))
     for path, template in alone.items():
         assert template == synthesized.template_json(path), path
+
+
+# --- the report's next steps ---------------------------------------------------------------
+
+
+@pytest.mark.xdist_group("app")
+def test_next_steps_name_real_definitions_and_add_the_emulators_url_only_for_it(
+    synthesized: SynthesizedApp,
+) -> None:
+    dev = read_stage(synthesized.outdir, "Dev")
+    prod = read_stage(synthesized.outdir, "Prod")
+    config = load_stage_config(REPO_ROOT / "config" / "dev.yaml")
+
+    emulated = deploy.next_steps(dev, emulator=True, url="http://localhost:4566")
+    on_aws = deploy.next_steps(prod, emulator=False)
+    stopped = deploy.next_steps(dev, emulator=True)
+
+    assert f"start a training run ({', '.join(sorted(config.training))}):" in emulated
+    assert f"  make train NAME={min(config.training)} ENDPOINT_URL=http://localhost:4566" in (
+        emulated
+    )
+    assert f"  make invoke NAME={min(config.endpoints)} ENDPOINT_URL=http://localhost:4566" in (
+        emulated
+    )
+    assert emulated[-1] == "  make local-loop"
+    assert all("ENDPOINT_URL" not in line for line in on_aws)
+    assert any(line.startswith("  make train NAME=") and "STAGE=Prod" in line for line in on_aws)
+    assert not any(line.lstrip().startswith("make train") for line in stopped)
+    assert "make deploy ARGS=--keep-running" in stopped[0]
