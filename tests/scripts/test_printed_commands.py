@@ -93,6 +93,12 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def report(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Report]:
     """`make deploy ARGS=--keep-running` (into a temporary cdk.out and log folder)."""
+    installed = run_as_printed("make --question install", env)
+    assert installed.returncode == 0, (
+        "`make install` has not run for the current pins: run it first. This test runs the "
+        "printed make commands as a user does and must not install anything itself (a shared "
+        "node_modules would be reinstalled under other sessions)."
+    )
     tmp = tmp_path_factory.mktemp("kept-running")
     args = f"--keep-running --outdir {tmp / 'out'} --log-dir {tmp / 'logs'}"
     deployed = run_as_printed(f"make deploy ARGS={shlex.quote(args)}", env)
