@@ -2,10 +2,12 @@
 """The CDK app: one SageMakerStage per environment file, checked by cdk-nag at synth.
 
 `cdk synth` runs this file (see cdk.json). Environment files are read from `config/` or from
-the folder given with `-c config_dir=PATH`. A configuration problem ends synth with one message
-naming the file, line and field, and exit status 2: no traceback, nothing written to cdk.out.
-An error raised while a stage is built from a loaded file is reported the same way, at the
-section being built; set SAGEMAKER_IAC_DEBUG=1 to see its traceback instead.
+the folder given with `-c config_dir=PATH`. `-c stages=Dev` builds only the stages named
+(comma-separated; default: all), as a command that deploys one stage does. A configuration
+problem ends synth with one message naming the file, line and field, and exit status 2: no
+traceback, nothing written to cdk.out. An error raised while a stage is built from a loaded
+file is reported the same way, at the section being built; set SAGEMAKER_IAC_DEBUG=1 to see
+its traceback instead.
 A cdk-nag finding or a stack past a CloudFormation quota ends it with exit status 1.
 """
 
@@ -29,6 +31,9 @@ from stacks.cloudformation_limits import TemplateSize, cdk_quota_problems, quota
 
 #: CDK context key naming the folder of environment files.
 CONFIG_DIR_CONTEXT = "config_dir"
+#: CDK context key naming the stages to build, comma-separated (`-c stages=Dev`); default: all.
+#: Every environment file is still loaded and checked.
+STAGES_CONTEXT = "stages"
 #: Image URIs and other answers of the SageMaker SDK, kept between synths: importing the SDK
 #: costs about 5 s a process. Keyed by the SDK's version; safe to delete at any time.
 SDK_ANSWERS = Path(__file__).resolve().parent / ".cache" / "sagemaker-sdk-answers.json"
@@ -60,8 +65,10 @@ def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = Non
     sdk.keep_answers_in(SDK_ANSWERS)
     config_dir = Path(app.node.try_get_context(CONFIG_DIR_CONTEXT) or DEFAULT_CONFIG_DIR)
     configs = load_all(config_dir)
+    wanted = selected_stages(app.node.try_get_context(STAGES_CONTEXT))
     for name, stage_id in ENVIRONMENTS.items():
-        build_stage(app, stage_id, configs[name], config_dir / f"{name}.yaml")
+        if stage_id in wanted:
+            build_stage(app, stage_id, configs[name], config_dir / f"{name}.yaml")
     Validations.of(app).add_plugins(
         AwsSolutionsChecks(app), HIPAASecurityChecks(app), NIST80053R5Checks(app)
     )
@@ -81,6 +88,26 @@ def build_stage(app: App, stage_id: str, config: StageConfig, path: Path) -> Sag
         if os.environ.get(DEBUG_VARIABLE) == "1":
             raise
         raise ConfigError(located_build_error(error, config, path)) from error
+
+
+def selected_stages(value: object) -> set[str]:
+    """The stage ids of `-c stages=...` (all of them when it is not given).
+
+    Raises:
+        ConfigError: a name that is no stage, or nothing named.
+    """
+    known = list(ENVIRONMENTS.values())
+    if value is None:
+        return set(known)
+    names = [name.strip() for name in str(value).split(",") if name.strip()]
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
+        raise ConfigError(
+            f"-c {STAGES_CONTEXT}={value}: "
+            + (f"no stage {unknown[0]!r}; " if unknown else "no stage named; ")
+            + f"give one or more of {', '.join(known)}, comma-separated"
+        )
+    return set(names)
 
 
 def main() -> int:

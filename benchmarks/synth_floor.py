@@ -1,23 +1,21 @@
 #!/usr/bin/env python3
-"""Synth time of the real app against the CDK floor, and where the app's own time goes.
+"""Synth time of the real app against the CDK floor, like with like, and where the time goes.
 
     python benchmarks/synth_floor.py [--rounds 5] [--phases-only]
 
 Two measurements:
 
-1. `npx cdk synth --quiet` of the full app (both stages, every stack) against a *floor* app:
-   the same stages and stacks, with nothing in them, run by the same CLI, Node.js, Python and
-   cdk.json context; once as any App runs (CDK's built-in CloudFormation validation on) and once
-   with that validation off, as the app runs (see app.py); and the app as it was before
-   issue 7 (validation on, the SageMaker SDK imported by every synth), for the before/after
-   figure. Runs alternate (A B C D, D C B A, ...)
-   so that a busy, shared machine slows all alike; the figures are the medians of each and of
-   the per-round ratios.
+1. `npx cdk synth --quiet` of the app against a *floor* app: the same stages and stacks, with
+   nothing in them, run by the same CLI, Node.js, Python and cdk.json context, and with the same
+   CDK settings as the app (CDK's built-in CloudFormation validation as app.py sets it). Both
+   are timed twice: all stages (`make synth`) and the Dev stage alone (`-c stages=Dev`, as
+   `make deploy` synthesizes). Runs alternate (A B C D, D C B A, ...) so that a busy, shared
+   machine slows all alike; the figures are the medians of each and of the per-round ratios.
 2. The phases of one in-process synth of the real app (`--phases-only` prints just these):
    importing aws_cdk, loading the config, building each stage (which imports the SageMaker SDK
    on first use), cdk-nag validation and writing the assembly.
 
-Issue target: full app <= 1.5x the floor.
+Issue target: app <= 1.5x the floor.
 """
 
 from __future__ import annotations
@@ -41,13 +39,16 @@ for _path in (REPO_ROOT, REPO_ROOT / "scripts"):
 from cdk_env import offline_environment  # noqa: E402
 
 #: The floor: the stages and stacks of the real app's assembly (read from it, so the two always
-#: match), each stack empty.
+#: match), each stack empty, with the app's CDK settings; `-c stages=...` is read as app.py does.
 FLOOR_APP = textwrap.dedent(
     """
     from aws_cdk import App, Environment, Stack, Stage
 
-    app = App()
+    app = App(builtin_cloud_formation_validation={validation!r})
+    wanted = app.node.try_get_context("stages")
     for stage_id, (account, region, stack_ids) in {stages!r}.items():
+        if wanted and stage_id not in wanted.split(","):
+            continue
         stage = Stage(app, stage_id, env=Environment(account=account, region=region))
         for stack_id in stack_ids:
             Stack(stage, stack_id)
@@ -72,16 +73,18 @@ def assembly_stacks(outdir: Path) -> dict[str, tuple[str, str, list[str]]]:
     return stages
 
 
-def cdk_synth(outdir: Path, app: str | None = None, env: dict[str, str] | None = None) -> float:
+def cdk_synth(outdir: Path, app: str | None = None, context: tuple[str, ...] = ()) -> float:
     """Seconds of one `npx cdk synth --quiet` into `outdir` (the real app unless `app`)."""
     command = ["npx", "cdk", "synth", "--quiet", "--output", str(outdir)]
     if app is not None:
         command += ["--app", app]
+    for item in context:
+        command += ["-c", item]
     start = time.perf_counter()
     result = subprocess.run(
         command,
         cwd=REPO_ROOT,
-        env={**offline_environment(), **(env or {})},
+        env=offline_environment(),
         capture_output=True,
         text=True,
         check=False,
@@ -92,27 +95,16 @@ def cdk_synth(outdir: Path, app: str | None = None, env: dict[str, str] | None =
     return elapsed
 
 
-#: The app as it was before issue 7: CDK's built-in validation on, the SDK imported every synth.
-BEFORE_APP = textwrap.dedent(
-    """
-    import sys
-    sys.path.insert(0, {repo!r})
-    import app
-    app.BUILTIN_CLOUDFORMATION_VALIDATION = True
-    app.SDK_ANSWERS = None
-    sys.exit(app.main())
-    """
-)
+#: What is compared: the app and the floor, each with every stage and with Dev alone.
+VARIANTS = ("app", "floor", "app, Dev only", "floor, Dev only")
+DEV_ONLY = ("stages=Dev",)
 
-#: What is compared: the app; the app as it was before issue 7; the CDK floor as `cdk init`
-#: gives it (CDK's built-in CloudFormation validation on, as in any App); and the floor with
-#: that validation off, as the app runs.
-VARIANTS = (
-    "full app",
-    "full app before issue 7",
-    "floor app",
-    "floor app, no built-in validation",
-)
+
+def floor_source(stages: dict[str, tuple[str, str, list[str]]]) -> str:
+    """The floor app's code for the app's stages, with the app's own CDK settings."""
+    from app import BUILTIN_CLOUDFORMATION_VALIDATION
+
+    return FLOOR_APP.format(stages=stages, validation=BUILTIN_CLOUDFORMATION_VALIDATION)
 
 
 def compare(rounds: int) -> None:
@@ -120,15 +112,13 @@ def compare(rounds: int) -> None:
         cdk_synth(Path(tmp) / "warm-up")  # npx resolution, disk caches, the SDK answer file
         stages = assembly_stacks(Path(tmp) / "warm-up")
         floor_app = Path(tmp) / "floor_app.py"
-        floor_app.write_text(FLOOR_APP.format(stages=stages))
-        floor_command = f"{sys.executable} {floor_app}"
-        before_app = Path(tmp) / "before_app.py"
-        before_app.write_text(BEFORE_APP.format(repo=str(REPO_ROOT)))
-        commands = {
-            "full app": (None, {}),
-            "full app before issue 7": (f"{sys.executable} {before_app}", {}),
-            "floor app": (floor_command, {}),
-            "floor app, no built-in validation": (floor_command, {"CDK_VALIDATION": "false"}),
+        floor_app.write_text(floor_source(stages))
+        floor = f"{sys.executable} {floor_app}"
+        commands: dict[str, tuple[str | None, tuple[str, ...]]] = {
+            "app": (None, ()),
+            "floor": (floor, ()),
+            "app, Dev only": (None, DEV_ONLY),
+            "floor, Dev only": (floor, DEV_ONLY),
         }
         print("stacks:", ", ".join(f"{s}/{k}" for s, (_, _, ks) in stages.items() for k in ks))
         runs: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
@@ -136,8 +126,8 @@ def compare(rounds: int) -> None:
             order = VARIANTS if round_number % 2 == 0 else tuple(reversed(VARIANTS))
             for variant in order:
                 out = Path(tmp) / f"{VARIANTS.index(variant)}-{round_number}"
-                command, env = commands[variant]
-                runs[variant].append(cdk_synth(out, command, env))
+                app, context = commands[variant]
+                runs[variant].append(cdk_synth(out, app, context))
             print(
                 f"round {round_number + 1}/{rounds}: "
                 + ", ".join(f"{variant} {runs[variant][-1]:.1f} s" for variant in VARIANTS),
@@ -151,13 +141,12 @@ def compare(rounds: int) -> None:
             f"| {variant} | {statistics.median(values):.1f} s | {min(values):.1f} s "
             f"| {max(values):.1f} s |"
         )
-    for app in VARIANTS[:2]:
-        for floor in VARIANTS[2:]:
-            ratios = [a / b for a, b in zip(runs[app], runs[floor], strict=True)]
-            print(
-                f"| ratio {app} / {floor} (per round) | {statistics.median(ratios):.2f} "
-                f"| {min(ratios):.2f} | {max(ratios):.2f} |"
-            )
+    for app, floor in (("app", "floor"), ("app, Dev only", "floor, Dev only")):
+        ratios = [a / b for a, b in zip(runs[app], runs[floor], strict=True)]
+        print(
+            f"| ratio {app} / {floor} (per round) | {statistics.median(ratios):.2f} "
+            f"| {min(ratios):.2f} | {max(ratios):.2f} |"
+        )
 
 
 PHASES_SCRIPT = textwrap.dedent(

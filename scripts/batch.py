@@ -8,8 +8,10 @@ It finds the pipeline's state machine in the stage's Batch stack outputs, starts
 (--input overrides the configured input prefix; it must lie under the data bucket's
 datasets/), then prints each change of the execution's status, of its transform job's status
 and of how many input files have their results written, with the elapsed time, and at the end
-where the results are. It uses the standard AWS configuration: your credentials for real AWS,
-or `AWS_ENDPOINT_URL` for the local emulator that `make deploy --keep-running` leaves up.
+where the results are. It uses your AWS credentials in the stage's region (config/<stage>.yaml).
+Against the local emulator that `make deploy ARGS=--keep-running` leaves up
+(`make batch NAME=... ENDPOINT_URL=URL`) it checks the pipeline and the input and starts
+nothing: the emulator never runs an execution's states.
 """
 
 from __future__ import annotations
@@ -21,12 +23,24 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from stacks.naming import state_machine_arn, state_machine_names
+
+# The sibling modules under scripts/ import each other by name, as deploy.py does.
+_SCRIPTS = str(Path(__file__).resolve().parent)
+if _SCRIPTS not in sys.path:
+    sys.path.insert(0, _SCRIPTS)
+
+from stage_access import (  # noqa: E402
+    StageAccessError,
+    emulator_cannot,
+    request_failure,
+    stage_access,
+)
 
 #: Execution statuses after which nothing changes any more.
 FINAL_STATES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -170,11 +184,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--input", metavar="S3_PREFIX", help="default: the configured prefix")
     parser.add_argument("--timeout", type=float, default=6 * 3600, help="seconds to follow")
     parser.add_argument("--poll", type=float, default=15.0, help="seconds between checks")
+    parser.add_argument(
+        "--endpoint-url", metavar="URL", help="the emulator left up by make deploy --keep-running"
+    )
     args = parser.parse_args(argv)
     try:
         given = execution_input(args.input)
-        session = boto3.session.Session()
+        access = stage_access(args.stage, args.endpoint_url)
+    except (BatchError, StageAccessError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    session = access.session
+    try:
         arn = find_state_machine(session.client("cloudformation"), args.stage, args.name)
+        if access.emulator_url:
+            for line in emulator_cannot(
+                f"Found {args.stage}'s batch transform {args.name} in the emulator ({arn}); "
+                "nothing was started.",
+                "it records a Step Functions execution but never runs its states, so no "
+                "transform job would start and the run would wait forever",
+            ):
+                print(line)
+            return 0
         stepfunctions = session.client("stepfunctions")
         execution = stepfunctions.start_execution(stateMachineArn=arn, input=json.dumps(given))
         execution_arn = execution["executionArn"]
@@ -190,12 +221,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except (BotoCoreError, ClientError) as error:
-        print(f"error: AWS refused the request: {error}", file=sys.stderr)
+        print(f"error: {request_failure(error, access)}", file=sys.stderr)
         return 2
+    return report(final, output, args.timeout)
+
+
+def report(final: Progress, output: str | None, timeout_s: float) -> int:
+    """Print how the followed run ended; the exit status (0: it succeeded)."""
     if final.execution_status not in FINAL_STATES:
-        print(f"Still {final.execution_status} after {args.timeout:g} s; it goes on in AWS.")
+        print(f"Still {final.execution_status} after {timeout_s:g} s; it goes on in AWS.")
         return 1
-    if final.execution_status != "SUCCEEDED":
+    if final.execution_status != "SUCCEEDED" or output is None:
         print(
             f"Batch transform {final.execution_status}: see the execution in the Step Functions "
             "console and the job's logs under /aws/sagemaker/TransformJobs."

@@ -17,7 +17,9 @@ sets), each timed; then the report reads back what exists. docs/deploy.md has th
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -44,6 +46,7 @@ from emulator import (
     EmulatorError,
     check_local_endpoint,
     emulator_environment,
+    emulator_session,
     last_error,
     last_error_in,
     require_emulator_environment,
@@ -51,6 +54,8 @@ from emulator import (
 
 DEFAULT_LOG_DIR = REPO_ROOT / ".local" / "deploy"
 BOOTSTRAP_QUALIFIER = "hnb659fds"
+#: The CDK context key app.py reads to build some stages only (app.STAGES_CONTEXT).
+STAGES_CONTEXT = "stages"
 BOOTSTRAP_VERSION_PARAMETER = f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version"
 #: A CDK command against the emulator that runs longer than this is stuck (moto never finishes
 #: some resources); against AWS the CLI's own waiting applies.
@@ -85,12 +90,36 @@ HANDLED_STATES = {
     "cdk deploy creates the stack",
     "UPDATE_ROLLBACK_COMPLETE": "its last update was rolled back; cdk deploy updates it",
 }
-#: What a user does with a deployed stage: purpose, module (run with `python -m`), arguments.
+#: What a user does with a deployed stage: purpose, make target, the stacks whose outputs name
+#: what it takes (`<Name><suffix>`), and what the target does against the emulator.
 USER_COMMANDS = (
-    ("start a training run", "scripts.train", "NAME  (a training definition of the config)"),
-    ("invoke an endpoint", "scripts.invoke", "NAME  (an endpoint of the config)"),
-    ("run a batch transform", "scripts.batch", "NAME  (a batch transform of the config)"),
+    (
+        "start a training run",
+        "train",
+        "Training",
+        "StateMachineArn",
+        "the emulator never runs a training job: this finds the pipeline, starts nothing and "
+        "says what to run instead",
+    ),
+    (
+        "invoke an endpoint",
+        "invoke",
+        "Serving",
+        "EndpointName",
+        "the emulator has no model behind an endpoint, only a fixed placeholder answer: this "
+        "checks that it is InService and sends nothing",
+    ),
+    (
+        "run a batch transform",
+        "batch",
+        "Batch",
+        "StateMachineArn",
+        "the emulator never runs a transform job: this finds the pipeline, starts nothing and "
+        "says what to run instead",
+    ),
 )
+#: What trains, serves and invokes a real model on this machine (scripts/local_loop.py).
+LOCAL_LOOP = "make local-loop"
 
 #: What failed when a resource cannot be looked up after a destroy.
 LOOKUPS = "looking up the stacks' resources after the destroy (read access to each is needed)"
@@ -300,7 +329,7 @@ def deploy_to_emulator(options: Options) -> None:
             url, supported = info.endpoint_url, info.cloudformation_types
         env = emulator_environment(url, region, base=tool_environment())
         require_emulator_environment(env)
-        session = _emulator_session(url, region)
+        session = emulator_session(url, region)
         log_start = _size(log_path)
         run_phases(options, stacks=stacks, env=env, session=session, timings=timings, out=out)
         check_emulator_log(log_path, log_start)
@@ -662,7 +691,11 @@ def run_cdk(args: list[str], *, env: dict[str, str], options: Options, log: str)
 
 
 def _synth_args(options: Options) -> list[str]:
+    """`cdk synth` of the stage deployed only (`-c stages=Dev`, read by app.py), unless the
+    user's own context names the stages."""
     context = [arg for item in options.context for arg in ("-c", item)]
+    if not any(item.startswith(f"{STAGES_CONTEXT}=") for item in options.context):
+        context += ["-c", f"{STAGES_CONTEXT}={options.stage}"]
     return ["synth", "--quiet", "--output", str(options.outdir), *context]
 
 
@@ -710,29 +743,65 @@ def print_report(
         for line in not_deployed_lines(stacks, supported_types):
             print(f"  {line}", file=out)
     print("\nNext:", file=out)
-    region = _environment_of(stacks)[1]
     emulator = supported_types is not None
-    for line in next_steps(emulator=emulator, region=region, url=running_url or "<URL>"):
+    for line in next_steps(stacks, emulator=emulator, url=running_url):
         print(f"  {line}", file=out)
 
 
-def next_steps(*, emulator: bool, region: str, url: str = "<URL>") -> list[str]:
-    """How to use the stage: the user commands, with the emulator's settings when needed."""
-    prefix = (
-        f"AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
-        f"AWS_REGION={region} "
-        if emulator
-        else ""
-    )
+def next_steps(stacks: list[StackArtifact], *, emulator: bool, url: str | None = None) -> list[str]:
+    """The commands that use the deployed stage, with real names, each runnable as printed.
+
+    Args:
+        emulator: whether the stage is in the emulator.
+        url: the emulator's URL when it stays up; without it, the emulator commands cannot run.
+    """
+    if emulator and url is None:
+        return [
+            "The emulator is stopped now. To try training, invoking and batch commands against "
+            "it, deploy with `make deploy ARGS=--keep-running`: it prints them with its URL.",
+            f"Train, serve and invoke a real model on this machine: {LOCAL_LOOP}",
+        ]
+    stage = stacks[0].stage
+    options = "" if stage == "Dev" else f" STAGE={stage}"
+    options += f" ENDPOINT_URL={url}" if url else ""
     lines = []
-    for purpose, module, arguments in USER_COMMANDS:
-        script = REPO_ROOT / (module.replace(".", "/") + ".py")
-        missing = "" if script.exists() else "   (not written yet)"
-        lines.append(f"{purpose}:{missing}")
-        lines.append(f"  {prefix}.venv/bin/python -m {module} {arguments}")
-    if emulator and url == "<URL>":
-        lines.append("Against the emulator these need it running: deploy with --keep-running.")
+    for purpose, target, stack_id, suffix, emulator_note in USER_COMMANDS:
+        names = output_names(stacks, stack_id, suffix)
+        if not names:
+            lines.append(f"{purpose}: none in this stage")
+            continue
+        lines.append(f"{purpose} ({', '.join(names)}):")
+        lines.append(f"  make {target} NAME={names[0]}{options}")
+        if emulator:
+            lines.append(f"    ({emulator_note})")
+    if emulator:
+        lines.append("train, serve and invoke a real model on this machine:")
+        lines.append(f"  {LOCAL_LOOP}")
     return lines
+
+
+def output_names(stacks: list[StackArtifact], stack_id: str, suffix: str) -> list[str]:
+    """The config names behind the `<Name><suffix>` outputs of the stage's `stack_id` stacks
+    (Serving, Serving2, ... for `Serving`), sorted."""
+    naming = _stack_naming()
+    return sorted(
+        naming.kebab_case(key.removesuffix(suffix))
+        for stack in stacks
+        if re.fullmatch(rf"{stack_id}\d*", stack.path.rpartition("/")[2])
+        for key in stack.template.get("Outputs", {})
+        if key.endswith(suffix)
+    )
+
+
+def _stack_naming() -> Any:
+    """stacks/naming.py on its own: importing the `stacks` package would import aws_cdk and
+    start a Node.js process, for one string function."""
+    path = REPO_ROOT / "stacks" / "naming.py"
+    spec = importlib.util.spec_from_file_location("_stack_naming", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def report_lines(found: inventory.Inventory, stacks: list[StackArtifact]) -> list[str]:
@@ -811,11 +880,8 @@ def _print_timings(timings: Timings, out: TextIO) -> None:
 
 def _print_keep_running(url: str, pgid: int, out: TextIO) -> None:
     print(f"\nThe emulator keeps running at {url} (process group {pgid}).", file=out)
-    print(f"  deploy again: .venv/bin/python scripts/deploy.py --endpoint-url {url}", file=out)
-    print(
-        f"  destroy Dev:  .venv/bin/python scripts/deploy.py --destroy --endpoint-url {url}",
-        file=out,
-    )
+    print(f"  deploy again: make deploy ARGS='--endpoint-url {url}'", file=out)
+    print(f"  destroy Dev:  make destroy ARGS='--endpoint-url {url}'", file=out)
     print(f"  stop it:      kill -- -{pgid}", file=out)
 
 
@@ -829,32 +895,9 @@ def _environment_of(stacks: list[StackArtifact]) -> tuple[str, str]:
     return environments.pop()
 
 
-def _emulator_session(url: str, region: str) -> Any:
-    """A boto3 session whose clients can only reach the emulator at `url`."""
-    check_local_endpoint(url)
-    session = boto3.Session(
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        aws_session_token="testing",
-        region_name=region,
-    )
-    return _EndpointSession(session, url)
-
-
-class _EndpointSession:
-    """A boto3 session wrapper that gives every client the same endpoint URL."""
-
-    def __init__(self, session: boto3.Session, url: str) -> None:
-        self._session = session
-        self._url = url
-
-    def client(self, service: str) -> Any:
-        return self._session.client(service, endpoint_url=self._url)
-
-
 def _check_reachable(url: str, region: str) -> None:
     try:
-        _emulator_session(url, region).client("sts").get_caller_identity()
+        emulator_session(url, region).client("sts").get_caller_identity()
     except (BotoCoreError, ClientError) as error:
         raise DeployError(f"no emulator answers at {url}: {error}") from None
 

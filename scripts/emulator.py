@@ -27,6 +27,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from urllib.parse import urlsplit
 
 #: The host the emulator binds. Clients use `localhost` (see `endpoint_url`).
@@ -102,6 +103,32 @@ def emulator_environment(
         }
     )
     return env
+
+
+def emulator_session(url: str, region: str) -> EndpointSession:
+    """A boto3 session whose clients reach the emulator at `url` only, with fake credentials."""
+    import boto3  # here, not at the top: the server process does not need it
+
+    check_local_endpoint(url)
+    session = boto3.Session(
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+        region_name=region,
+    )
+    return EndpointSession(session, url)
+
+
+class EndpointSession:
+    """A boto3 session wrapper that gives every client the same endpoint URL."""
+
+    def __init__(self, session: Any, url: str) -> None:
+        self._session = session
+        self.endpoint_url = url
+
+    def client(self, service: str) -> Any:
+        """`boto3.Session.client(service)` at the emulator's URL."""
+        return self._session.client(service, endpoint_url=self.endpoint_url)
 
 
 def require_emulator_environment(env: dict[str, str]) -> None:

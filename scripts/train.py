@@ -9,9 +9,10 @@ execution (channel URIs given with --data override the defaults), then prints ea
 change of the execution and of its SageMaker job with the elapsed time (for an Autopilot
 definition: the AutoML job's status, its secondary status such as CandidateDefinitionsGenerated
 or TrainingModels, and the best candidate so far), and at the end the model artifact's S3
-location, or the best candidate of an Autopilot run. It uses the standard AWS configuration:
-your credentials for real AWS, or `AWS_ENDPOINT_URL` for the local emulator that
-`make deploy --keep-running` leaves up.
+location, or the best candidate of an Autopilot run. It uses your AWS credentials in the
+stage's region (config/<stage>.yaml). Against the local emulator that
+`make deploy ARGS=--keep-running` leaves up (`make train NAME=... ENDPOINT_URL=URL`) it checks
+the pipeline and the data and starts nothing: the emulator never runs an execution's states.
 """
 
 from __future__ import annotations
@@ -22,12 +23,24 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from stacks.naming import state_machine_arn, state_machine_names
+
+# The sibling modules under scripts/ import each other by name, as deploy.py does.
+_SCRIPTS = str(Path(__file__).resolve().parent)
+if _SCRIPTS not in sys.path:
+    sys.path.insert(0, _SCRIPTS)
+
+from stage_access import (  # noqa: E402
+    StageAccessError,
+    emulator_cannot,
+    request_failure,
+    stage_access,
+)
 
 FINAL_STATES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
@@ -158,11 +171,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", action="append", default=[], metavar="CHANNEL=S3_URI")
     parser.add_argument("--timeout", type=float, default=6 * 3600, help="seconds to follow")
     parser.add_argument("--poll", type=float, default=15.0, help="seconds between checks")
+    parser.add_argument(
+        "--endpoint-url", metavar="URL", help="the emulator left up by make deploy --keep-running"
+    )
     args = parser.parse_args(argv)
     try:
         data = parse_data(args.data)
-        session = boto3.session.Session()
+        access = stage_access(args.stage, args.endpoint_url)
+    except (TrainError, StageAccessError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    session = access.session
+    try:
         arn = find_state_machine(session.client("cloudformation"), args.stage, args.name)
+        if access.emulator_url:
+            for line in emulator_cannot(
+                f"Found {args.stage}'s training pipeline {args.name} in the emulator ({arn}); "
+                "nothing was started.",
+                "it records a Step Functions execution but never runs its states, so no "
+                "training job would start and the run would wait forever",
+            ):
+                print(line)
+            return 0
         stepfunctions = session.client("stepfunctions")
         execution = stepfunctions.start_execution(stateMachineArn=arn, input=json.dumps(data))
         print(f"Started {args.name} in {args.stage}: {execution['executionArn']}")
@@ -177,10 +207,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except (BotoCoreError, ClientError) as error:
-        print(f"error: AWS refused the request: {error}", file=sys.stderr)
+        print(f"error: {request_failure(error, access)}", file=sys.stderr)
         return 2
+    return report(final, output, args.timeout)
+
+
+def report(final: Progress, output: Any, timeout_s: float) -> int:
+    """Print how the followed run ended; the exit status (0: it succeeded)."""
     if final.execution_status not in FINAL_STATES:
-        print(f"Still {final.execution_status} after {args.timeout:g} s; it goes on in AWS.")
+        print(f"Still {final.execution_status} after {timeout_s:g} s; it goes on in AWS.")
         return 1
     if final.execution_status != "SUCCEEDED":
         print(

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from app import BUILTIN_CLOUDFORMATION_VALIDATION
 from benchmarks.local_deploy import PHASE, TIMINGS
 from benchmarks.scale import scaled_config
-from benchmarks.synth_floor import FLOOR_APP, assembly_stacks
+from benchmarks.synth_floor import assembly_stacks, floor_source
 from benchmarks.tests import Timing
 from benchmarks.tests import report as suite_report
 from config import load_stage_config
@@ -36,7 +37,10 @@ def test_the_floor_app_has_exactly_the_apps_stages_and_stacks(
         f"{stage}/{stack}" for stage, (_, _, stacks) in stages.items() for stack in stacks
     } == set(synthesized.stacks)
     assert stages["Dev"][:2] == ("123456789012", "us-east-1")
-    compile(FLOOR_APP.format(stages=stages), "floor_app.py", "exec")
+    source = floor_source(stages)
+    compile(source, "floor_app.py", "exec")
+    # Like with like: the floor has the app's CDK settings.
+    assert f"App(builtin_cloud_formation_validation={BUILTIN_CLOUDFORMATION_VALIDATION})" in source
 
 
 @pytest.mark.parametrize("count", [1, 50])

@@ -16,7 +16,9 @@ import pytest
 from assembly import read_stage
 from deploy import DeployError, check_aws_credentials, check_emulator_can_deploy
 
-from tests.conftest import REPO_ROOT
+from app import build_app
+from config import ConfigError, load_stage_config
+from tests.conftest import REPO_ROOT, SynthesizedApp, cdk_json_context
 from tests.deploy.conftest import SAFETY_TIMEOUT_S, SCRIPTS, emulator_processes, tool_environment
 
 BUCKET = {"Type": "AWS::S3::Bucket", "Properties": {}}
@@ -203,3 +205,74 @@ def test_a_terminated_deploy_stops_the_emulator(tmp_path: Path, no_stray_emulato
     assert process.returncode == 130, out + err
     assert "interrupted; the emulator and the CDK CLI were stopped" in err
     assert not emulator_processes(no_stray_emulator)
+
+
+# --- `-c stages=Dev`: a deploy builds the stage it deploys ---------------------------------
+
+
+def test_a_deploy_synthesizes_its_own_stage_only_unless_the_context_says_otherwise(
+    tmp_path: Path,
+) -> None:
+    options = deploy.parse_args(["--outdir", str(tmp_path)])
+    chosen = deploy.parse_args(["--outdir", str(tmp_path), "-c", "stages=Dev,Prod"])
+
+    assert deploy._synth_args(options)[-2:] == ["-c", "stages=Dev"]
+    assert deploy._synth_args(chosen)[-2:] == ["-c", "stages=Dev,Prod"]
+    assert deploy._synth_args(chosen).count("-c") == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("Test", "-c stages=Test: no stage 'Test'; give one or more of Dev, Prod, comma-separated"),
+        ("Dev,prod", "-c stages=Dev,prod: no stage 'prod'; give one or more of Dev, Prod"),
+        (",", "-c stages=,: no stage named; give one or more of Dev, Prod, comma-separated"),
+    ],
+)
+def test_a_stages_context_that_names_no_stage_is_one_message(value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        build_app(context=cdk_json_context(stages=value))
+
+    assert str(raised.value).startswith(message)
+
+
+@pytest.mark.xdist_group("app")
+def test_one_stage_synthesizes_to_the_same_templates_as_in_the_whole_app(
+    synthesized: SynthesizedApp, tmp_path: Path
+) -> None:
+    app = build_app(context=cdk_json_context(stages="Dev"), outdir=str(tmp_path))
+    assembly = app.synth()
+
+    alone = {stack.hierarchical_id: stack.template for stack in assembly.stacks_recursively}
+    assert sorted(alone) == sorted(path for path in synthesized.stacks if path.startswith("Dev/"))
+    for path, template in alone.items():
+        assert template == synthesized.template_json(path), path
+
+
+# --- the report's next steps ---------------------------------------------------------------
+
+
+@pytest.mark.xdist_group("app")
+def test_next_steps_name_real_definitions_and_add_the_emulators_url_only_for_it(
+    synthesized: SynthesizedApp,
+) -> None:
+    dev = read_stage(synthesized.outdir, "Dev")
+    prod = read_stage(synthesized.outdir, "Prod")
+    config = load_stage_config(REPO_ROOT / "config" / "dev.yaml")
+
+    emulated = deploy.next_steps(dev, emulator=True, url="http://localhost:4566")
+    on_aws = deploy.next_steps(prod, emulator=False)
+    stopped = deploy.next_steps(dev, emulator=True)
+
+    assert f"start a training run ({', '.join(sorted(config.training))}):" in emulated
+    assert f"  make train NAME={min(config.training)} ENDPOINT_URL=http://localhost:4566" in (
+        emulated
+    )
+    assert f"  make invoke NAME={min(config.endpoints)} ENDPOINT_URL=http://localhost:4566" in (
+        emulated
+    )
+    assert emulated[-1] == "  make local-loop"
+    assert all("ENDPOINT_URL" not in line for line in on_aws)
+    assert any(line.startswith("  make train NAME=") and "STAGE=Prod" in line for line in on_aws)
+    assert not any(line.lstrip().startswith("make train") for line in stopped)
+    assert "make deploy ARGS=--keep-running" in stopped[0]
