@@ -21,7 +21,7 @@ import importlib
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,13 +131,18 @@ def baselines(data: Split) -> dict[str, float]:
     }
 
 
-def train_with_defaults(
-    framework: str, data: Split, base: Path, threads: int | None
+def train_model(
+    framework: str,
+    data: Split,
+    base: Path,
+    threads: int | None,
+    hyperparameters: Mapping[str, object] | None = None,
 ) -> tuple[Path, float]:
-    """Run ``train`` with no hyperparameters on the train rows; the model directory, seconds."""
+    """Run ``train`` on the train rows (no hyperparameters: the defaults); the model directory
+    and the seconds it took."""
     tree = SageMakerTree(base)
     write_csv(tree.data_dir / "train" / "train.csv", data.train_x, data.train_y)
-    tree.write_config({}, channels=("train",))
+    tree.write_config(hyperparameters or {}, channels=("train",))
     environment = {}
     if threads is not None:
         environment = {
@@ -186,9 +191,7 @@ def measure(table: Table, frameworks: list[str], threads: int | None, scratch: P
     data = split(table, scratch / table.name)
     row = Row(table, baselines(data), {}, {})
     for framework in frameworks:
-        model_dir, seconds = train_with_defaults(
-            framework, data, scratch / table.name / framework, threads
-        )
+        model_dir, seconds = train_model(framework, data, scratch / table.name / framework, threads)
         predictions = predict(framework, model_dir, data.test_x)
         row.accuracy[framework] = float(np.mean(predictions == data.test_y))
         row.seconds[framework] = seconds
