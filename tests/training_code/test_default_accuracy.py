@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.default_accuracy import Split, baselines, predict, train_model
-from training_code.local_sagemaker.sample_data import make_classification
+from benchmarks.default_accuracy import Split, baselines, generated_table, predict, train_model
 
 from .conftest import FRAMEWORKS
 
@@ -25,7 +24,10 @@ TOLERANCE = 1.0
 
 
 def small_table() -> Split:
-    features, labels = make_classification(TRAIN_ROWS + TEST_ROWS, features=8, classes=3, seed=3)
+    """The benchmark's kind of generated table: 3 classes of 2 clusters, 10 features of very
+    different scales."""
+    table = generated_table(TRAIN_ROWS + TEST_ROWS, classes=3, features=10)()
+    features, labels = table.features, table.labels
     return Split(
         features[:TRAIN_ROWS], labels[:TRAIN_ROWS], features[TRAIN_ROWS:], labels[TRAIN_ROWS:]
     )
