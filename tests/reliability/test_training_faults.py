@@ -101,7 +101,7 @@ def test_data_that_makes_the_loss_nan_fails_the_job_without_a_checkpoint(
     failure = assert_failed_with(train(framework, tree), tree)
 
     assert failure == (
-        "training diverged: train_loss is nan at epoch 1; lower learning_rate (now 0.001) or "
+        "training diverged: train_loss is nan at epoch 1; lower learning_rate (now 0.003) or "
         "check the data for extreme values\n"
     )
     assert checkpoint_epochs(tree) == []  # a resumed job never starts from NaN weights
