@@ -135,7 +135,8 @@ class _EpochCallback(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._started = time.perf_counter()
         self._epoch = epoch
-        self._steps = self.params.get("steps") or 1
+        planned = -(-len(self.job.train) // self.job.plan.batch_size)
+        self._steps = self.params.get("steps") or planned  # None when Keras cannot count them
 
     def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         progress = (self._epoch + batch / self._steps) / self.job.plan.epochs
