@@ -82,6 +82,7 @@ def measure(variant: Variant, args: argparse.Namespace, train_dir: Path, base: P
             "batch_size": args.batch_size,
             "hidden_sizes": args.hidden_sizes,
             "mixed_precision": variant.mixed_precision,
+            "validation_fraction": 0,  # every train row is trained on, as before
         },
         channels=("train",),
     )
@@ -121,20 +122,26 @@ def table(variants: list[Variant]) -> str:
     return "\n".join(lines)
 
 
+def run_variants(args: argparse.Namespace, scratch: Path) -> list[Variant]:
+    """Measure float32 and mixed precision of each framework, alternating, ``args.repeats``
+    times, in fresh trees under ``scratch``."""
+    variants = [Variant(f, mixed) for f in args.frameworks for mixed in (False, True)]
+    features, labels = make_classification(args.rows, args.features, args.classes, seed=0)
+    train_dir = write_csv(scratch / "data" / "train.csv", features, labels).parent
+    for repeat in range(args.repeats):
+        for framework in args.frameworks:
+            pair = [v for v in variants if v.framework == framework]
+            for variant in pair if repeat % 2 == 0 else reversed(pair):
+                label = "mixed" if variant.mixed_precision else "float32"
+                print(f"repeat {repeat + 1}/{args.repeats}: {framework} {label}", flush=True)
+                measure(variant, args, train_dir, scratch / f"{framework}-{label}-{repeat}")
+    return variants
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    variants = [Variant(f, mixed) for f in args.frameworks for mixed in (False, True)]
     with tempfile.TemporaryDirectory(prefix="throughput-") as scratch:
-        features, labels = make_classification(args.rows, args.features, args.classes, seed=0)
-        train_dir = write_csv(Path(scratch) / "data" / "train.csv", features, labels).parent
-        for repeat in range(args.repeats):
-            for framework in args.frameworks:
-                pair = [v for v in variants if v.framework == framework]
-                for variant in pair if repeat % 2 == 0 else reversed(pair):
-                    label = "mixed" if variant.mixed_precision else "float32"
-                    print(f"repeat {repeat + 1}/{args.repeats}: {framework} {label}", flush=True)
-                    base = Path(scratch) / f"{framework}-{label}-{repeat}"
-                    measure(variant, args, train_dir, base)
+        variants = run_variants(args, Path(scratch))
     print()
     print(
         f"{args.rows} rows x {args.features} features, {args.classes} classes, hidden "

@@ -31,6 +31,9 @@ def test_strings_as_sagemaker_passes_them() -> None:
             "num_classes": "4",
             "mixed_precision": "True",
             "seed": "7",
+            "weight_decay": "0",
+            "validation_fraction": "0.1",
+            "early_stopping_patience": "5",
         },
     )
     assert parsed == Hyperparameters(
@@ -42,7 +45,17 @@ def test_strings_as_sagemaker_passes_them() -> None:
         num_classes=4,
         mixed_precision=True,
         seed=7,
+        weight_decay=0.0,
+        validation_fraction=0.1,
+        early_stopping_patience=5,
     )
+
+
+def test_auto_means_decide_from_the_data() -> None:
+    words = {"epochs": "auto", "batch_size": "AUTO", "validation_fraction": '"auto"'}
+    assert parse_hyperparameters(Hyperparameters, words) == Hyperparameters()
+    assert Hyperparameters().epochs is None
+    assert Hyperparameters().batch_size is None
 
 
 def test_sdk_json_encoded_and_toolkit_decoded_values() -> None:
@@ -67,12 +80,15 @@ def test_reserved_names_of_sagemaker_and_tuning_are_ignored() -> None:
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("epochs", "ten", "hyperparameter epochs='ten' is invalid: must be a whole number >= 1"),
-        ("epochs", "0", "hyperparameter epochs='0' is invalid: must be a whole number >= 1"),
-        ("batch_size", "1.5", "batch_size='1.5' is invalid: must be a whole number >= 1"),
+        ("epochs", "ten", "epochs='ten' is invalid: must be auto or a whole number >= 1"),
+        ("epochs", "0", "epochs='0' is invalid: must be auto or a whole number >= 1"),
+        ("batch_size", "1.5", "batch_size='1.5' is invalid: must be auto or a whole number >= 1"),
         ("learning_rate", "-1", "learning_rate='-1' is invalid: must be a finite number > 0"),
         ("learning_rate", "nan", "learning_rate='nan' is invalid: must be a finite number > 0"),
         ("dropout", "1", "dropout='1' is invalid: must be a number >= 0 and < 1"),
+        ("weight_decay", "-0.1", "weight_decay='-0.1' is invalid: must be a finite number >= 0"),
+        ("validation_fraction", "1", "must be auto or a number >= 0 and < 1"),
+        ("early_stopping_patience", "-1", "must be auto or a whole number >= 0"),
         ("hidden_sizes", "[]", "hidden_sizes='[]' is invalid: must be a non-empty list"),
         ("hidden_sizes", "64,x", "hidden_sizes='64,x' is invalid: must be a non-empty list"),
         ("hidden_sizes", "[64, 0]", "must be a non-empty list of whole numbers >= 1"),

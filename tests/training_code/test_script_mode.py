@@ -76,5 +76,7 @@ def test_a_bad_flag_fails_into_sm_output_dir(framework: str, tmp_path: Path) -> 
     result, variables = run_script_mode(framework, tmp_path, ["--batch_size", "zero"])
     assert result.returncode == 1
     failure = (Path(variables["SM_OUTPUT_DIR"]) / "failure").read_text()
-    assert failure == "hyperparameter batch_size='zero' is invalid: must be a whole number >= 1\n"
+    assert failure == (
+        "hyperparameter batch_size='zero' is invalid: must be auto or a whole number >= 1\n"
+    )
     assert result.stderr.endswith(failure)  # the toolkit builds its own failure reason from stderr

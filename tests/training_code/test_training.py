@@ -195,6 +195,25 @@ def test_sigterm_keeps_completed_epochs_and_the_next_run_resumes(
     assert epochs == [f"epoch={saved + 1}", f"epoch={saved + 2}"]
 
 
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_without_a_validation_channel_rows_are_held_out_and_the_best_epoch_is_saved(
+    framework: str, tmp_path: Path
+) -> None:
+    settings = {"epochs": "60", "batch_size": "8", "hidden_sizes": "[16]"}
+    tree = make_tree(tmp_path, {**settings, "early_stopping_patience": "2"}, channels=("train",))
+    result = train(framework, tree)
+    assert result.returncode == 0, result.stderr
+    held_out = re.search(r"train: (\d+) rows .* validation: (\d+) rows held out", result.stderr)
+    assert held_out, result.stderr
+    assert int(held_out.group(1)) + int(held_out.group(2)) == 300
+    assert int(held_out.group(2)) == pytest.approx(60, abs=2)  # 20 % of each class
+    lines = metric_lines(result.stdout)
+    losses = [float(line.split("validation_loss=")[1].split()[0]) for line in lines]
+    best = losses.index(min(losses)) + 1
+    assert len(losses) == best + 2 < 60  # stopped two epochs after the best one
+    assert f"model of epoch {best} (of {best + 2}) saved" in result.stderr
+
+
 def test_pytorch_starts_torchrun_for_several_processes(tmp_path: Path) -> None:
     tree = make_tree(tmp_path, {**FAST, "processes_per_host": "2"})
     result = train("pytorch", tree)

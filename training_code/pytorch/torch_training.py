@@ -2,8 +2,10 @@
 
 The whole train channel sits on the device as two tensors; each epoch every process shuffles
 it with the same seed and takes its own equal share, in mini-batches of ``batch_size /
-processes``. Mixed precision is float16 autocast with gradient scaling on CUDA, bfloat16
-autocast on CPU. Rank 0 prints metrics, writes a checkpoint after every epoch and saves the model.
+processes``. AdamW follows the job's plan (``sagemaker_contract.plan``): a learning rate set
+before every step, the best epoch by validation loss kept, early stopping. Mixed precision is
+float16 autocast with gradient scaling on CUDA, bfloat16 autocast on CPU. Rank 0 prints
+metrics, writes a checkpoint after every epoch and saves the best epoch's model.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sagemaker_contract.data import Dataset
 from sagemaker_contract.hyperparameters import Hyperparameters
 from sagemaker_contract.job import TrainingJob
 from sagemaker_contract.metrics import report_epoch
+from sagemaker_contract.plan import BestEpoch, TrainingPlan
 from sagemaker_contract.signals import StopRequest
 from torch.nn.parallel import DistributedDataParallel
 from torch_model import TabularMLP, build_model, save_for_serving
@@ -105,15 +108,18 @@ def train(job: TrainingJob[Any]) -> None:
 
 def _train(job: TrainingJob[Any], process: Process, stop: StopRequest) -> None:
     hp: Hyperparameters = job.hyperparameters
+    plan = job.plan
     job.check_replicas(process.world_size)
-    per_process_batch = hp.batch_size // process.world_size
     torch.manual_seed(hp.seed)
     model = build_model(job.architecture).to(process.device)
     model.set_standardization(job.feature_mean, job.feature_std)
-    optimizer = torch.optim.Adam(model.parameters(), lr=hp.learning_rate)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=plan.learning_rate, weight_decay=plan.weight_decay
+    )
     precision = Precision.choose(process.device, hp.mixed_precision)
     scaler = torch.amp.GradScaler(process.device.type, enabled=precision.scales_gradients)
     store = CheckpointStore(job.environment.checkpoint_dir)
+    best = _BestModel(model, BestEpoch(plan.patience))
 
     def load(checkpoint: Checkpoint) -> None:
         state = torch.load(
@@ -123,6 +129,7 @@ def _train(job: TrainingJob[Any], process: Process, stop: StopRequest) -> None:
         optimizer.load_state_dict(state["optimizer"])
         if state["scaler"] and scaler.is_enabled():
             scaler.load_state_dict(state["scaler"])
+        best.restore(checkpoint, state.get("best_model"))
 
     completed = store.restore(job.architecture, load)
     log.info(
@@ -136,8 +143,6 @@ def _train(job: TrainingJob[Any], process: Process, stop: StopRequest) -> None:
     if process.world_size > 1:
         device_ids = [process.local_rank] if process.device.type == "cuda" else None
         network = DistributedDataParallel(model, device_ids=device_ids)
-    features, labels = _tensors(job.train, process.device)
-    validation = _tensors(job.validation, process.device) if job.validation else None
     optimisation = _Optimisation(
         network=network,
         optimizer=optimizer,
@@ -145,29 +150,79 @@ def _train(job: TrainingJob[Any], process: Process, stop: StopRequest) -> None:
         precision=precision,
         process=process,
         stop=stop,
+        plan=plan,
     )
-    for epoch in range(completed + 1, hp.epochs + 1):
+    completed = _run_epochs(job, optimisation, best, store, completed)
+    best.load_best()
+    if process.leader:
+        save_for_serving(model, job.architecture, job.environment.model_dir)
+        log.info(
+            "model of epoch %d (of %d) saved to %s",
+            best.tracker.epoch,
+            completed,
+            job.environment.model_dir,
+        )
+
+
+def _run_epochs(
+    job: TrainingJob[Any],
+    optimisation: _Optimisation,
+    best: _BestModel,
+    store: CheckpointStore,
+    completed: int,
+) -> int:
+    """Train the epochs after ``completed``, checkpointing each; return the last completed."""
+    hp, process, model = job.hyperparameters, optimisation.process, best.model
+    features, labels = _tensors(job.train, process.device)
+    validation = _tensors(job.validation, process.device) if job.validation else None
+    for epoch in range(completed + 1, job.plan.epochs + 1):
+        if best.tracker.should_stop:
+            log.info("early stop: no better validation loss since epoch %d", best.tracker.epoch)
+            break
+        batch = job.plan.batch_size // process.world_size
         seed = hp.seed * 1_000_003 + epoch
-        values = optimisation.epoch(features, labels, per_process_batch, seed=seed)
+        values = optimisation.epoch(features, labels, batch, seed=seed, number=epoch)
         if values is None:
             log.warning(
                 "stopped during epoch %d; the checkpoint of epoch %d stays", epoch, completed
             )
             break
         if validation is not None:
-            values |= _evaluate(model, *validation, precision)
-        report_epoch(epoch, values, hp.learning_rate, emit=process.leader)
+            values |= _evaluate(model, *validation, optimisation.precision)
+        report_epoch(epoch, values, job.plan.learning_rate, emit=process.leader)
+        best.record(epoch, values.get("validation_loss"))
         if process.leader:
             state = {
                 "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scaler": scaler.state_dict(),
+                "optimizer": optimisation.optimizer.state_dict(),
+                "scaler": optimisation.scaler.state_dict(),
+                "best_model": best.state,
             }
-            store.save(epoch, job.architecture, _writer(state))
+            metadata = {**job.architecture, **best.tracker.as_metadata()}
+            store.save(epoch, metadata, _writer(state))
         completed = epoch
-    if process.leader:
-        save_for_serving(model, job.architecture, job.environment.model_dir)
-        log.info("model after %d epochs saved to %s", completed, job.environment.model_dir)
+    return completed
+
+
+@dataclass
+class _BestModel:
+    """The weights of the epoch with the best validation loss (of the last, without one)."""
+
+    model: torch.nn.Module
+    tracker: BestEpoch
+    state: dict[str, torch.Tensor] | None = None
+
+    def record(self, epoch: int, validation_loss: float | None) -> None:
+        if self.tracker.record(epoch, validation_loss):
+            self.state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+    def restore(self, checkpoint: Checkpoint, state: dict[str, torch.Tensor] | None) -> None:
+        self.tracker.restore(dict(checkpoint.metadata), checkpoint.epoch)
+        self.state = state
+
+    def load_best(self) -> None:
+        if self.state is not None:
+            self.model.load_state_dict(self.state)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -180,11 +235,12 @@ class _Optimisation:
     precision: Precision
     process: Process
     stop: StopRequest
+    plan: TrainingPlan
 
     def epoch(
-        self, features: torch.Tensor, labels: torch.Tensor, batch: int, seed: int
+        self, features: torch.Tensor, labels: torch.Tensor, batch: int, seed: int, number: int
     ) -> dict[str, float] | None:
-        """Train one epoch; the epoch's metrics over all processes, or None if stopped."""
+        """Train epoch ``number``; its metrics over all processes, or None if stopped."""
         self.network.train()
         world, device = self.process.world_size, self.process.device
         order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
@@ -192,9 +248,13 @@ class _Optimisation:
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), device=device)
         started = time.perf_counter()
+        steps = -(-len(share) // batch)
         for step, begin in enumerate(range(0, len(share), batch)):
             if self._stop_requested(step):
                 return None
+            progress = (number - 1 + step / steps) / self.plan.epochs
+            for group in self.optimizer.param_groups:
+                group["lr"] = self.plan.learning_rate_at(progress)
             rows = share[begin : begin + batch]
             logits, loss = self._optimise(features[rows], labels[rows])
             loss_sum += loss.detach().float() * len(rows)

@@ -29,6 +29,8 @@ class Dataset:
     labels: np.ndarray
     files: tuple[Path, ...]
     file_offsets: tuple[int, ...]
+    #: for a subset (``hold_out``), each row's index in the whole channel
+    origin: np.ndarray | None = None
 
     @property
     def n_features(self) -> int:
@@ -39,6 +41,8 @@ class Dataset:
 
     def locate(self, index: int) -> str:
         """Name the file and the 1-based line of row ``index``, for error messages."""
+        if self.origin is not None:
+            index = int(self.origin[index])
         position = int(np.searchsorted(self.file_offsets, index, side="right")) - 1
         path = self.files[position]
         return f"{path}: row {line_number(path, index - self.file_offsets[position])}"
@@ -112,6 +116,28 @@ def resolve_num_classes(train: Dataset, validation: Dataset | None, requested: i
                 f"{source} give {num_classes} classes, so labels must be 0..{num_classes - 1}"
             )
     return num_classes
+
+
+def hold_out(dataset: Dataset, fraction: float, seed: int) -> tuple[Dataset, Dataset]:
+    """Split off ``fraction`` of the rows, the same share of each class, chosen by ``seed``.
+
+    Every class keeps at least one row for training; a class of one row is not held out.
+    """
+    rng = np.random.default_rng(seed)
+    held: list[np.ndarray] = []
+    for label in np.unique(dataset.labels):
+        rows = rng.permutation(np.flatnonzero(dataset.labels == label))
+        held.append(rows[: min(round(fraction * len(rows)), len(rows) - 1)])
+    mask = np.zeros(len(dataset), dtype=bool)
+    mask[np.concatenate(held)] = True
+    return _subset(dataset, np.flatnonzero(~mask)), _subset(dataset, np.flatnonzero(mask))
+
+
+def _subset(dataset: Dataset, rows: np.ndarray) -> Dataset:
+    origin = rows if dataset.origin is None else dataset.origin[rows]
+    return Dataset(
+        dataset.features[rows], dataset.labels[rows], dataset.files, dataset.file_offsets, origin
+    )
 
 
 def standardization(train: Dataset) -> tuple[np.ndarray, np.ndarray]:

@@ -67,6 +67,7 @@ def real(accept: Callable[[float], bool], rule: str) -> Parser:
 
 
 positive_real = real(lambda value: value > 0, "must be a finite number > 0")
+non_negative_real = real(lambda value: value >= 0, "must be a finite number >= 0")
 fraction = real(lambda value: 0 <= value < 1, "must be a number >= 0 and < 1")
 
 
@@ -115,24 +116,47 @@ def auto_or(parse: Parser) -> Parser:
 
 @dataclasses.dataclass(frozen=True)
 class Hyperparameters:
-    """The hyperparameters both frameworks' tabular classifiers accept."""
+    """The hyperparameters both frameworks' tabular classifiers accept.
 
-    epochs: int = hyperparameter(10, integer(1), "passes over the train channel")
-    batch_size: int = hyperparameter(
-        64, integer(1), "global mini-batch size, split evenly across training processes"
+    ``auto`` (None here) means decided from the data by ``sagemaker_contract.plan``.
+    """
+
+    epochs: int | None = hyperparameter(
+        None, auto_or(integer(1)), "passes over the train rows; auto = enough optimizer steps"
     )
-    learning_rate: float = hyperparameter(1e-3, positive_real, "Adam learning rate")
+    batch_size: int | None = hyperparameter(
+        None,
+        auto_or(integer(1)),
+        "global mini-batch size, split evenly across training processes; auto = grows with "
+        "the table",
+    )
+    learning_rate: float = hyperparameter(
+        3e-3, positive_real, "peak AdamW learning rate (linear warm-up, then cosine decay)"
+    )
+    weight_decay: float = hyperparameter(1e-4, non_negative_real, "AdamW weight decay")
     hidden_sizes: tuple[int, ...] = hyperparameter(
         (64, 32), layer_sizes, "widths of the hidden layers, e.g. [64, 32]"
     )
     dropout: float = hyperparameter(0.1, fraction, "dropout after each hidden layer")
+    validation_fraction: float | None = hyperparameter(
+        None,
+        auto_or(fraction),
+        "share of the train rows held out for early stopping when there is no validation "
+        "channel; auto = 0.2 (none for tiny tables), 0 = none",
+    )
+    early_stopping_patience: int | None = hyperparameter(
+        None,
+        auto_or(integer(0)),
+        "stop after this many epochs without a better validation loss; auto = a quarter of "
+        "the epochs (at least 10), 0 = never",
+    )
     num_classes: int | None = hyperparameter(
         None, auto_or(integer(2)), "number of classes; auto = largest train label + 1"
     )
     mixed_precision: bool = hyperparameter(
         False, boolean, "float16 autocast on GPU, bfloat16 on CPU"
     )
-    seed: int = hyperparameter(0, integer(0), "seed for initialisation and shuffling")
+    seed: int = hyperparameter(0, integer(0), "seed for initialisation, shuffling and hold-out")
 
 
 H = TypeVar("H", bound=Hyperparameters)

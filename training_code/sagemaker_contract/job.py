@@ -17,6 +17,7 @@ import numpy as np
 
 from sagemaker_contract.data import (
     Dataset,
+    hold_out,
     load_channel,
     load_optional_channel,
     resolve_num_classes,
@@ -30,13 +31,18 @@ from sagemaker_contract.hyperparameters import (
     gather_raw_hyperparameters,
     parse_hyperparameters,
 )
+from sagemaker_contract.plan import TrainingPlan, auto_validation_fraction, plan_training
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class TrainingJob(Generic[H]):
-    """A validated job: where things are, the hyperparameters and the loaded data."""
+    """A validated job: where things are, the hyperparameters, the loaded data and the plan.
+
+    ``validation`` is the validation channel, or rows held out from ``train`` (then
+    ``held_out`` is True and ``train`` is the rest).
+    """
 
     environment: TrainingEnvironment
     hyperparameters: H
@@ -45,6 +51,8 @@ class TrainingJob(Generic[H]):
     num_classes: int
     feature_mean: np.ndarray
     feature_std: np.ndarray
+    plan: TrainingPlan
+    held_out: bool = False
 
     @property
     def architecture(self) -> dict[str, Any]:
@@ -59,7 +67,7 @@ class TrainingJob(Generic[H]):
     def check_replicas(self, replicas: int) -> None:
         """Fail unless each of ``replicas`` training processes or devices gets a share of every
         batch (``batch_size`` is global and split evenly)."""
-        batch_size = self.hyperparameters.batch_size
+        batch_size = self.plan.batch_size
         if batch_size < replicas or len(self.train) < replicas:
             raise ContractError(
                 f"batch_size={batch_size} and the {len(self.train)} train rows must each be at "
@@ -83,17 +91,29 @@ def prepare_job(
             f"channel has {train.n_features}"
         )
     num_classes = resolve_num_classes(train, validation, hyperparameters.num_classes)
+    held_out = False
+    if validation is None:
+        fraction = auto_validation_fraction(hyperparameters, len(train))
+        if fraction > 0:
+            train, validation = hold_out(train, fraction, hyperparameters.seed)
+            held_out = len(validation) > 0
+            validation = validation if held_out else None
     mean, std = standardization(train)
+    plan = plan_training(hyperparameters, len(train), validation is not None)
     log.info(
-        "train: %d rows x %d features, %d classes; validation: %s rows; hosts %s (this is %s)",
+        "train: %d rows x %d features, %d classes; validation: %s rows%s; hosts %s (this is %s)",
         len(train),
         train.n_features,
         num_classes,
         len(validation) if validation is not None else "no",
+        " held out from train" if held_out else "",
         ",".join(environment.hosts),
         environment.current_host,
     )
-    return TrainingJob(environment, hyperparameters, train, validation, num_classes, mean, std)
+    log.info("plan: %s", plan.describe())
+    return TrainingJob(
+        environment, hyperparameters, train, validation, num_classes, mean, std, plan, held_out
+    )
 
 
 def configure_logging(environ: Mapping[str, str] = os.environ) -> None:
