@@ -1,10 +1,10 @@
 """Time the custom model's real inference hooks in process, as the built-in side is timed.
 
-The custom model's serving code (training_code/<framework>/inference.py: ``model_fn``,
-``input_fn``, ``predict_fn``, ``output_fn``) answers ``text/csv`` request bodies here without the
-HTTP server, on one thread, so its latency has the same basis as the built-in side's
-(Booster.predict on one thread behind the same CSV parsing). It runs as its own process so the
-framework's imports stay out of the comparison's own process:
+The custom model's serving code (training_code/<framework>/inference.py: ``model_fn``, then
+``transform_fn`` or the three step hooks, as ``serve`` calls them) answers ``text/csv`` request
+bodies here without the HTTP server, on one thread, so its latency has the same basis as the
+built-in side's (Booster.predict on one thread behind the same CSV parsing). It runs as its own
+process so the framework's imports stay out of the comparison's own process:
 
     python scripts/compare_serving.py FRAMEWORK MODEL_DIR VALIDATION_CSV MEASUREMENT_JSON
 
@@ -48,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = inference.model_fn(model_dir)
 
     def answer(body: str) -> object:
+        """One request through the handler as `serve` calls it: transform_fn or the three steps."""
+        if hasattr(inference, "transform_fn"):
+            return inference.transform_fn(model, body, "text/csv", "text/csv")
         features = inference.input_fn(body, "text/csv")
         return inference.output_fn(inference.predict_fn(features, model), "text/csv")
 

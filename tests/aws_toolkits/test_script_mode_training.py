@@ -170,5 +170,5 @@ def test_a_bad_hyperparameter_ends_as_the_failure_file_with_our_message(
     result, tree = run_train(framework, shipped, tmp_path, toolkits, batch_size="zero")
     assert result.returncode != 0
     assert tree.failure_file.read_text(encoding="utf-8") == (
-        "hyperparameter batch_size='zero' is invalid: must be a whole number >= 1\n"
+        "hyperparameter batch_size='zero' is invalid: must be auto or a whole number >= 1\n"
     )

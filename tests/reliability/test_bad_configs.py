@@ -152,8 +152,8 @@ CASES = [
     BadConfig(
         "yaml-key-without-colon",
         "dev.yaml",
-        "    instance_type: ml.m5.xlarge",
-        "    instance_type ml.m5.xlarge",
+        'version: "2.10.0"\n    code: script\n    instance_type: ml.m5.xlarge',
+        'version: "2.10.0"\n    code: script\n    instance_type ml.m5.xlarge',
         "{file}:{line}: YAML syntax error: this key has no ':' after it; write it as `key: value` "
         "(the parser said: could not find expected ':')",
         at="instance_type ml",
@@ -161,8 +161,8 @@ CASES = [
     BadConfig(
         "yaml-unquoted-template-placeholder",
         "dev.yaml",
-        "instance_type: ml.m5.xlarge",
-        "instance_type: {{ instance_type }}",
+        'version: "2.10.0"\n    code: script\n    instance_type: ml.m5.xlarge',
+        'version: "2.10.0"\n    code: script\n    instance_type: {{ instance_type }}',
         "{file}:{line}: training.churn-pytorch.instance_type: YAML reads '{{' as a mapping inside "
         'a mapping: quote a template placeholder, e.g. "{{ value }}"',
         at="instance_type: {{",
@@ -520,8 +520,8 @@ CASES = [
     BadConfig(
         "canary-larger-than-sagemaker-allows",
         "prod.yaml",
-        "      percent: 10",
-        "      percent: 60",
+        "model_latency_ms: 300\n    deployment:\n      traffic_shifting: canary\n      percent: 10",
+        "model_latency_ms: 300\n    deployment:\n      traffic_shifting: canary\n      percent: 60",
         "{file}:{line}: endpoints.churn-xgboost.deployment.percent: a canary percent must be 1 to "
         "50 (got 60)",
         at="percent:",
