@@ -373,6 +373,7 @@ def plot(report: dict[str, Any], path: Path) -> None:
         axes.annotate(f"{value:.4f}", (cost, value), textcoords="offset points", xytext=(6, 6))
     axes.set_xlabel("billable training seconds" if billed else "training seconds (local CPU)")
     axes.set_ylabel(f"validation {metric}")
+    axes.ticklabel_format(axis="y", useOffset=False)  # 0.9996, not 1 - 0.0004
     axes.set_title(f"{metric} against training cost")
     axes.margins(0.3)
     axes.grid(alpha=0.3)
