@@ -4,7 +4,7 @@
 #
 #   make deploy   deploy Dev into a local emulated AWS account (TARGET=aws: your account)
 #   make destroy ARGS='--endpoint-url URL'   remove Dev from an emulator left up (TARGET=aws: from AWS)
-#   make diff     per-stack template diff against main (BASE=ref), flags stateful replacements
+#   make diff     review against main (BASE=ref, ARGS='--allow-replace ADDRESS'): security, data at risk, ML changes
 #   make test     lint, type-check and run every test
 #   make synth    synthesize both stages into cdk.out/
 #   make train NAME=churn-xgboost [STAGE=Dev]   start a training pipeline and follow it
@@ -88,7 +88,7 @@ destroy: install
 	$(PY) scripts/deploy.py --destroy $(if $(TARGET),--target $(TARGET)) $(ARGS)
 
 diff: install
-	$(PY) scripts/stack_diff.py $(if $(BASE),--base $(BASE))
+	$(PY) scripts/stack_diff.py $(if $(BASE),--base $(BASE)) $(ARGS)
 
 train: install
 	$(need-name)
